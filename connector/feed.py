@@ -1,0 +1,147 @@
+"""The cartridge's product feed: 15 columns per SKU, `|`-separated, every field quoted.
+
+Column rules follow the TikTok-for-SFCC cartridge (docs/formats.md section 2): the cartridge
+builds each value, replaces CR, LF and `|` by a space, then hands the row to an opencsv-style
+writer that quotes every field and doubles embedded quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+FEED_HEADER: tuple[str, ...] = (
+    "sku_id", "title", "description", "image_urls", "landing_page_url", "product_category",
+    "sale_regions", "availability", "price", "item_group_id", "variation_properties",
+    "is_default_variant", "brand", "google_product_category", "condition",
+)
+
+FeedRow = tuple[str, ...]
+
+_SANITISE = str.maketrans({"\r": " ", "\n": " ", "|": " "})
+_TAG = re.compile(r"<[^>]*>")
+
+
+def sanitise(value: str) -> str:
+    """Replace each CR, LF and `|` by one space, as the cartridge does before writing."""
+    return value.translate(_SANITISE)
+
+
+def format_feed_line(values: Sequence[str]) -> str:
+    """One feed line: each value sanitised, wrapped in `"` with `"` doubled, `|`-joined, LF-ended."""
+    return '"' + '"|"'.join(sanitise(value).replace('"', '""') for value in values) + '"\n'
+
+
+def write_product_feed(rows: Iterable[FeedRow], path: Path) -> int:
+    """Write header and rows to `TEMP_<name>`, then rename into place; returns the row count.
+
+    A failure while rows are produced (bad input) removes the temp file, so `path` is never
+    half-written.
+    """
+    temp = path.with_name("TEMP_" + path.name)
+    count = 0
+    try:
+        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(format_feed_line(FEED_HEADER))
+            for row in rows:
+                handle.write(format_feed_line(row))
+                count += 1
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def js_number(value: float) -> str:
+    """Format a number the way JavaScript's default Number-to-string does (`129`, `49.5`)."""
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if abs(value) >= 1e-6 and abs(value) < 1e21:
+        return format(Decimal(text), "f")
+    mantissa, _, exponent = text.partition("e")
+    power = int(exponent)
+    return f"{mantissa}e{'+' if power > 0 else '-'}{abs(power)}"
+
+
+def price_text(amount: float, currency: str) -> str:
+    """`<number> <CUR>`, the shape the cartridge's tracker depends on."""
+    return f"{js_number(amount)} {currency}"
+
+
+def compact_json(value: object) -> str:
+    """JSON.stringify-like output: no spaces, `/` and non-ASCII left as they are."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def images_json(urls: Sequence[str]) -> str:
+    """`{"images":[...]}` as the cartridge's imageJsonData field writes it."""
+    return compact_json({"images": list(urls)})
+
+
+def variation_json(properties: Sequence[tuple[str, str]]) -> str:
+    """Display name -> display value, then every `\\"` rewritten as `\\\\"` as the cartridge does."""
+    return compact_json(dict(properties)).replace('\\"', '\\\\"')
+
+
+def strip_tags(markup: str) -> str:
+    """Delete every `<...>` sequence; entities stay as they are (the cartridge does not decode)."""
+    return _TAG.sub("", markup)
+
+
+@dataclass(frozen=True)
+class SkuFacts:
+    """Everything one row needs, already resolved (inheritance, locale, best price, stock)."""
+
+    sku_id: str
+    name: str
+    short_description: str
+    long_description: str
+    image_urls: tuple[str, ...]
+    landing_page_url: str
+    category_id: str
+    country: str
+    in_stock: bool
+    price: str
+    item_group_id: str
+    variation_properties: tuple[tuple[str, str], ...]
+    is_default_variant: bool
+    brand: str
+    google_product_category: str
+    condition: str
+
+
+def description(facts: SkuFacts) -> str:
+    """Short description, else long, else name, else ID; tags removed (reference 2.3)."""
+    text = facts.short_description or facts.long_description or facts.name or facts.sku_id
+    return strip_tags(text)
+
+
+def build_row(facts: SkuFacts) -> FeedRow:
+    """The 15 sanitised column values for one SKU, in FEED_HEADER order."""
+    values = (
+        facts.sku_id,
+        facts.name,
+        description(facts),
+        images_json(facts.image_urls),
+        facts.landing_page_url,
+        facts.category_id,
+        facts.country,
+        "in stock" if facts.in_stock else "out of stock",
+        facts.price,
+        facts.item_group_id,
+        variation_json(facts.variation_properties),
+        "true" if facts.is_default_variant else "false",
+        facts.brand,
+        facts.google_product_category,
+        facts.condition or "new",
+    )
+    return tuple(sanitise(value) for value in values)
