@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 from lxml import etree
+from pytest_bdd import given, parsers, then, when
 
 from connector.cli import main as connector_main
 from simulator.server import SimServer
@@ -77,6 +78,8 @@ class Sim:
     def listing(self, folder: str) -> list[str]:
         """Names in a WebDAV folder (PROPFIND Depth 1), as any WebDAV client sees them."""
         status, body = self.dav("PROPFIND", folder + "/", headers={"Depth": "1"})
+        if status == 404:
+            return []
         assert status == 207, f"PROPFIND {folder} answered {status}"
         tree = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
         hrefs = [unquote(h.text.rstrip("/")) for h in tree.iter("{DAV:}href")]
@@ -196,3 +199,95 @@ def sim(tmp_path: Path) -> Iterator[Sim]:
 @pytest.fixture
 def connector(sim: Sim, tmp_path: Path) -> Connector:
     return Connector(sim, tmp_path / "connector-state")
+
+
+# --- Steps shared by every flow -------------------------------------------------------------------
+
+@dataclass
+class World:
+    """What a scenario remembers between steps: the shop as it was, and the jobs seen so far."""
+
+    statuses_before: dict[str, str] = field(default_factory=dict)
+    jobs_before: int = 0
+    files_before: set[str] = field(default_factory=set)
+    touched_groups: set[str] = field(default_factory=set)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def remember_shop(sim: Sim, world: World) -> None:
+    """Note every product's status and the job count, to tell later what a step changed."""
+    sim.wait_all_jobs()
+    world.statuses_before = {p["item_group_id"]: p["status"] for p in sim.products()}
+    world.jobs_before = len(sim.jobs())
+    world.files_before = set(sim.listing(PRODUCT_FOLDER)) | set(sim.listing(INVENTORY_FOLDER))
+
+
+def new_jobs(sim: Sim, world: World) -> list[dict[str, Any]]:
+    """Jobs recorded since the shop was last remembered, oldest first, once they have finished."""
+    sim.wait_all_jobs()
+    return sorted(sim.jobs(), key=lambda job: int(job["id"]))[world.jobs_before:]
+
+
+@given("a TikTok Shop simulator with its embedded SFCC WebDAV location")
+def _simulator(sim: Sim) -> None:
+    assert sim.api("GET", "/_sim/health")
+
+
+@given(parsers.parse('the SFCC site "{site}" exported as the bundled fixtures'))
+def _site(site: str, connector: Connector) -> None:
+    assert all(path.is_file() for path in connector.catalogs + connector.pricebooks + connector.inventories)
+
+
+@given("the connector has run a full sync")
+def _full_sync_done(sim: Sim, connector: Connector, world: World) -> None:
+    connector.sync("--full")
+    remember_shop(sim, world)
+
+
+@when("the connector runs a full sync")
+def _full_sync(sim: Sim, connector: Connector, world: World) -> None:
+    remember_shop(sim, world)
+    connector.sync("--full")
+
+
+@given("the connector runs a delta sync")
+@when("the connector runs a delta sync")
+def _delta_sync(sim: Sim, connector: Connector, world: World) -> None:
+    remember_shop(sim, world)
+    connector.sync("--delta")
+
+
+@when("TikTok Shop is alerted again for the product folder")
+def _alert_again(sim: Sim, world: World) -> None:
+    remember_shop(sim, world)
+    answer = sim.alert("product", "update")
+    assert answer["code"] == 0, answer
+
+
+@then("the new job completes without picking up any file")
+def _nothing_new(sim: Sim, world: World) -> None:
+    (job,) = new_jobs(sim, world)
+    assert job["state"] == "completed", job
+    assert job["files"] == [], job["files"]
+
+
+@then("TikTok Shop was alerted with a delete alert and then an update alert for the product folder")
+def _alerted_product(sim: Sim, world: World) -> None:
+    product_jobs = [j for j in new_jobs(sim, world) if j["feed_type"] == "product"]
+    assert [j["update_type"] for j in product_jobs] == ["delete", "update"], product_jobs
+    assert all(j["url"].endswith("/Impex/" + PRODUCT_FOLDER) for j in product_jobs)
+
+
+@then("no product changes status")
+@then("no other product changed status")
+def _no_other_change(sim: Sim, world: World) -> None:
+    sim.wait_all_jobs()
+    now = {p["item_group_id"]: p["status"] for p in sim.products()}
+    changed = {g: (world.statuses_before.get(g), s) for g, s in now.items()
+               if world.statuses_before.get(g) != s and g not in world.touched_groups}
+    assert not changed, f"unexpected status changes: {changed}"
