@@ -1,0 +1,139 @@
+"""What TikTok was last told, per site: the basis of delta and delete feeds (SQLite in the state dir).
+
+A run stages its view of the site next to the committed snapshot and only replaces the snapshot
+once TikTok acknowledged the alerts. An unacknowledged run therefore changes nothing here, and the
+next run can finish it and still compute its own delta against what TikTok really has.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sku (
+    site TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, price TEXT NOT NULL,
+    row_hash TEXT NOT NULL, PRIMARY KEY (site, sku_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS staged (
+    site TEXT NOT NULL, run_id TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL,
+    price TEXT NOT NULL, row_hash TEXT NOT NULL, PRIMARY KEY (site, run_id, sku_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS staged_group ON staged (site, run_id, item_group_id);
+CREATE TABLE IF NOT EXISTS site_state (
+    site TEXT PRIMARY KEY, last_stamp TEXT, last_committed_run TEXT);
+"""
+
+# (sku_id, item_group_id, price, row_hash)
+SkuState = tuple[str, str, str, str]
+
+
+class Snapshot:
+    """One site's committed snapshot plus the staging area of its runs."""
+
+    def __init__(self, state_dir: Path, site_id: str) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.site = site_id
+        self._db = sqlite3.connect(state_dir / "snapshot.sqlite", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO site_state (site) VALUES (?)", (site_id,))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _state(self, column: str) -> str | None:
+        row = self._db.execute(f"SELECT {column} FROM site_state WHERE site = ?", (self.site,)).fetchone()
+        return row[0]
+
+    @property
+    def exists(self) -> bool:
+        """True once a product run for this site was acknowledged by TikTok."""
+        return self._state("last_committed_run") is not None
+
+    @property
+    def last_committed_run(self) -> str | None:
+        return self._state("last_committed_run")
+
+    @property
+    def last_stamp(self) -> str | None:
+        """The file-name timestamp of the last staged product run (feed names must never repeat)."""
+        return self._state("last_stamp")
+
+    def previous(self, sku_id: str) -> tuple[str, str] | None:
+        """(row_hash, price) TikTok was last sent for `sku_id`, or None for a new SKU."""
+        return self._db.execute("SELECT row_hash, price FROM sku WHERE site = ? AND sku_id = ?",
+                                (self.site, sku_id)).fetchone()
+
+    def begin_staging(self, run_id: str, carry_over: bool) -> None:
+        """Open a run's staging; `carry_over` starts it from the snapshot (SFCC delta imports)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("DELETE FROM staged WHERE site = ? AND run_id = ?", (self.site, run_id))
+        if carry_over:
+            self._db.execute(
+                "INSERT INTO staged SELECT site, ?, sku_id, item_group_id, price, row_hash FROM sku "
+                "WHERE site = ?", (run_id, self.site))
+
+    def stage(self, run_id: str, rows: Iterable[SkuState]) -> None:
+        """Add or replace SKUs of the run (batched by the caller)."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?, ?, ?)",
+            ((self.site, run_id, *row) for row in rows))
+
+    def unstage(self, run_id: str, product_ids: Iterable[str]) -> None:
+        """Drop SKUs deleted by ID; deleting a master drops every SKU of its item group."""
+        self._db.executemany(
+            "DELETE FROM staged WHERE site = ? AND run_id = ? AND (sku_id = ? OR item_group_id = ?)",
+            ((self.site, run_id, product_id, product_id) for product_id in product_ids))
+
+    def finish_staging(self, stamp: str) -> None:
+        """Make the staging durable and remember the run's file-name timestamp."""
+        self._db.execute("UPDATE site_state SET last_stamp = ? WHERE site = ?", (stamp, self.site))
+        self._db.execute("COMMIT")
+
+    def abort_staging(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def staged_prices(self, run_id: str) -> Iterator[tuple[str, str]]:
+        """(sku_id, price) of the run, sorted by SKU ID, for the tracker."""
+        return self._db.execute("SELECT sku_id, price FROM staged WHERE site = ? AND run_id = ? "
+                                "ORDER BY sku_id", (self.site, run_id))
+
+    def vanished(self, run_id: str) -> Iterator[str]:
+        """SKU IDs in the snapshot that the run no longer has, sorted: the delete feed."""
+        cursor = self._db.execute(
+            "SELECT sku_id FROM sku WHERE site = ? EXCEPT "
+            "SELECT sku_id FROM staged WHERE site = ? AND run_id = ? ORDER BY sku_id",
+            (self.site, self.site, run_id))
+        return (sku_id for (sku_id,) in cursor)
+
+    def staged_count(self, run_id: str) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM staged WHERE site = ? AND run_id = ?",
+                                (self.site, run_id)).fetchone()[0]
+
+    def commit_run(self, run_id: str) -> int:
+        """Replace the snapshot by the run's staging, in one transaction; returns the SKU count."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("DELETE FROM sku WHERE site = ?", (self.site,))
+            self._db.execute(
+                "INSERT INTO sku SELECT site, sku_id, item_group_id, price, row_hash FROM staged "
+                "WHERE site = ? AND run_id = ?", (self.site, run_id))
+            self._db.execute("DELETE FROM staged WHERE site = ? AND run_id = ?", (self.site, run_id))
+            self._db.execute("UPDATE site_state SET last_committed_run = ? WHERE site = ?",
+                             (run_id, self.site))
+            count = self._db.execute("SELECT COUNT(*) FROM sku WHERE site = ?", (self.site,)).fetchone()[0]
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return count
+
+    def discard_runs_except(self, keep: Iterable[str]) -> None:
+        """Forget staging left by runs that never became pending (crashed before their manifest)."""
+        keep_ids = set(keep)
+        stale = [run_id for (run_id,) in self._db.execute(
+            "SELECT DISTINCT run_id FROM staged WHERE site = ?", (self.site,)) if run_id not in keep_ids]
+        for run_id in stale:
+            self._db.execute("DELETE FROM staged WHERE site = ? AND run_id = ?", (self.site, run_id))

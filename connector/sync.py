@@ -1,0 +1,278 @@
+"""One sync run, in the flow's order: scan, decide, write to the outbox, drop, alert, commit.
+
+Every run first lands complete in a local outbox with a manifest, and only then touches the network.
+A run whose drop or alert fails stays there as pending; the next run finishes it (re-dropping what
+the server lacks, re-sending unacknowledged alerts, committing the snapshot) before doing its own
+work. So an interrupted sync loses nothing and applies nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from connector.alert import notify
+from connector.export import (
+    SiteInputs,
+    feed_file_name,
+    inventory_file_name,
+    scan_site,
+    write_inventory_export,
+)
+from connector.feed import FeedRow, format_feed_line, write_product_feed
+from connector.settings import Settings
+from connector.snapshot import SkuState, Snapshot
+from connector.tracker import (
+    LASTRUN_NAME,
+    delete_feed_name,
+    stamp24,
+    tracker_file_name,
+    write_delete_feed,
+    write_lastrun,
+    write_tracker,
+)
+from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, tracking_folder
+
+Mode = Literal["auto", "full", "delta"]
+Log = Callable[[str], None]
+MANIFEST = "manifest.json"
+_SKU, _PRICE, _GROUP = 0, 8, 9
+_BATCH = 5000
+
+
+class SyncError(RuntimeError):
+    """A run cannot start as asked (e.g. `--partial` with nothing to apply it to)."""
+
+
+@dataclass
+class RunResult:
+    """What one run wrote and sent, for the CLI's summary and for tests."""
+
+    run_id: str
+    feed_rows: int = 0
+    deleted: int = 0
+    tracked: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def _row_state(row: FeedRow) -> tuple[SkuState, str]:
+    line = format_feed_line(row)
+    digest = hashlib.sha1(line.encode("utf-8")).hexdigest()
+    return (row[_SKU], row[_GROUP], row[_PRICE], digest), digest
+
+
+class _Outbox:
+    """`<state>/outbox/<site>/<run id>/`: a run's files plus, once complete, its manifest."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = settings.state_dir / "outbox" / settings.site_id
+
+    def new_run(self, run_id: str) -> Path:
+        run_dir = self.root / run_id
+        run_dir.mkdir(parents=True, exist_ok=False)
+        return run_dir
+
+    def pending(self) -> list[dict]:
+        """Manifests of complete but unfinished runs, oldest first; half-written run dirs are removed."""
+        manifests = []
+        for run_dir in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            manifest = run_dir / MANIFEST
+            if manifest.is_file():
+                manifests.append(json.loads(manifest.read_text(encoding="utf-8")))
+            else:
+                shutil.rmtree(run_dir)
+        return manifests
+
+    def save(self, manifest: dict) -> None:
+        """Atomically (re)write a run's manifest: its presence is what makes the run pending."""
+        path = self.root / manifest["run_id"] / MANIFEST
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        os.replace(temp, path)
+
+    def remove(self, run_id: str) -> None:
+        shutil.rmtree(self.root / run_id, ignore_errors=True)
+
+
+class Syncer:
+    """Runs product and inventory syncs for one site against one instance and one TikTok."""
+
+    def __init__(self, settings: Settings, log: Log = print) -> None:
+        self.settings = settings
+        self.log = log
+        self.dav = WebDavClient(settings.instance, settings.user, settings.password)
+        self.snapshot = Snapshot(settings.state_dir, settings.site_id)
+        self.outbox = _Outbox(settings)
+
+    def close(self) -> None:
+        self.snapshot.close()
+
+    # -- finishing runs -------------------------------------------------------------------------
+
+    def finish_pending(self) -> int:
+        """Deliver every pending run, oldest first; returns how many were finished."""
+        pending = self.outbox.pending()
+        self.snapshot.discard_runs_except(manifest["run_id"] for manifest in pending)
+        for manifest in pending:
+            if manifest["snapshot"] and manifest["run_id"] == self.snapshot.last_committed_run:
+                self.outbox.remove(manifest["run_id"])   # committed, only the clean-up was lost
+                continue
+            self.log(f"finishing pending run {manifest['run_id']}")
+            self._deliver(manifest)
+        return len(pending)
+
+    def _deliver(self, manifest: dict) -> None:
+        run_dir = self.outbox.root / manifest["run_id"]
+        for item in manifest["files"]:
+            sent = self.dav.drop(run_dir / item["name"], item["folder"], item["name"], item["via_temp"])
+            where = self.dav.url(f"{item['folder']}/{item['name']}")
+            self.log(f"dropped {where}" if sent else f"already on the server: {where}")
+        for index, alert in enumerate(manifest["alerts"]):
+            if index < manifest["alerts_done"]:
+                continue
+            attempts = notify(self.settings.tiktok_url, self.settings.external_business_id,
+                              self.dav.url(alert["folder"]), alert["feed_type"], alert["update_type"])
+            manifest["alerts_done"] = index + 1
+            self.outbox.save(manifest)
+            self.log(f"alerted TikTok: {alert['feed_type']}/{alert['update_type']} "
+                     f"(attempt {attempts} of 3)")
+        if manifest["snapshot"]:
+            count = self.snapshot.commit_run(manifest["run_id"])
+            self.log(f"snapshot committed: {count} SKUs known to TikTok")
+        self.outbox.remove(manifest["run_id"])
+
+    # -- product runs ---------------------------------------------------------------------------
+
+    def _next_time(self) -> datetime:
+        """Now on the site calendar, one second past the previous run's stamp if it would repeat."""
+        now = datetime.now(self.settings.zone)
+        while stamp24(now) == self.snapshot.last_stamp:
+            time.sleep(1.0 - now.microsecond / 1_000_000 + 0.001)
+            now = datetime.now(self.settings.zone)
+        return now
+
+    def _run_id(self, now: datetime, kind: str) -> str:
+        return f"{now:%Y%m%d%H%M%S}{now.microsecond // 1000:03d}-{kind}"
+
+    def sync_products(self, inputs: SiteInputs, mode: Mode = "auto", *, partial: bool = False,
+                      cartridge_compat: bool = False) -> RunResult:
+        """One product run: finish pending runs, write feed/delete/tracker/lastrun, drop, alert, commit."""
+        self.finish_pending()
+        if mode == "auto":
+            mode = "delta" if self.snapshot.exists else "full"
+        if partial and not self.snapshot.exists:
+            raise SyncError("--partial applies an SFCC delta import on top of a previous sync; "
+                            "run a full sync for this site first")
+        if partial and mode == "full":
+            raise SyncError("--partial cannot be combined with --full")
+        now = self._next_time()
+        run_id = self._run_id(now, "product")
+        run_dir = self.outbox.new_run(run_id)
+        try:
+            result, manifest = self._write_product_run(inputs, run_dir, run_id, now, mode == "delta",
+                                                       partial, cartridge_compat)
+        except BaseException:
+            self.snapshot.abort_staging()
+            self.outbox.remove(run_id)
+            raise
+        self.log(f"wrote {result.files[0]}: {result.feed_rows} rows ({mode}"
+                 f"{', cartridge rule' if cartridge_compat and mode == 'delta' else ''})")
+        self.log(f"wrote {result.files[1]}: {result.deleted} deleted SKUs")
+        self.log(f"wrote {result.files[2]}: {result.tracked} SKUs tracked")
+        self._deliver(manifest)
+        return result
+
+    def _write_product_run(self, inputs: SiteInputs, run_dir: Path, run_id: str, now: datetime,
+                           delta: bool, partial: bool, cartridge_compat: bool) -> tuple[RunResult, dict]:
+        site, locale = self.settings.site_id, inputs.locale
+        result = RunResult(run_id)
+        feed_name = feed_file_name(site, locale, now)
+        scan = scan_site(inputs, now)
+        self.snapshot.begin_staging(run_id, carry_over=partial)
+        try:
+            result.feed_rows = write_product_feed(
+                self._select(scan.rows(), run_id, delta, cartridge_compat), run_dir / feed_name)
+            if partial:
+                self.snapshot.unstage(run_id, scan.deleted_ids)
+        finally:
+            scan.close()
+        delete_name = delete_feed_name(site, now)
+        tracker_name = tracker_file_name(now, locale)
+        result.deleted = write_delete_feed(self.snapshot.vanished(run_id), run_dir / delete_name)
+        result.tracked = write_tracker(self.snapshot.staged_prices(run_id), run_dir / tracker_name)
+        write_lastrun(run_dir / LASTRUN_NAME, delta_enabled=delta)
+        self.snapshot.finish_staging(stamp24(now))
+        result.files = [feed_name, delete_name, tracker_name, LASTRUN_NAME]
+        tracking = tracking_folder(site)
+        manifest = {
+            "run_id": run_id, "kind": "product", "snapshot": True,
+            "files": [
+                {"name": feed_name, "folder": PRODUCT_FOLDER, "via_temp": True},
+                {"name": delete_name, "folder": PRODUCT_FOLDER, "via_temp": False},
+                {"name": tracker_name, "folder": tracking, "via_temp": False},
+                {"name": LASTRUN_NAME, "folder": tracking, "via_temp": False},
+            ],
+            "alerts": [
+                {"feed_type": "product", "update_type": "delete", "folder": PRODUCT_FOLDER},
+                {"feed_type": "product", "update_type": "update", "folder": PRODUCT_FOLDER},
+            ],
+            "alerts_done": 0,
+        }
+        self.outbox.save(manifest)
+        return result, manifest
+
+    def _select(self, rows: Iterator[FeedRow], run_id: str, delta: bool,
+                cartridge_compat: bool) -> Iterator[FeedRow]:
+        """Stage every row; yield those the feed carries (all on a full run, new/changed on delta)."""
+        batch: list[SkuState] = []
+        for row in rows:
+            state, digest = _row_state(row)
+            batch.append(state)
+            if len(batch) >= _BATCH:
+                self.snapshot.stage(run_id, batch)
+                batch = []
+            if not delta:
+                yield row
+                continue
+            previous = self.snapshot.previous(row[_SKU])
+            if previous is None:
+                yield row
+            elif cartridge_compat:
+                if previous[1] != row[_PRICE]:
+                    yield row
+            elif previous[0] != digest:
+                yield row
+        self.snapshot.stage(run_id, batch)
+
+    # -- inventory runs -------------------------------------------------------------------------
+
+    def sync_inventory(self, inventories: tuple[Path, ...]) -> RunResult:
+        """Export the inventory lists as one native XML file, drop it, alert inventory/create."""
+        self.finish_pending()
+        now = datetime.now(self.settings.zone)
+        run_id = self._run_id(now, "inventory")
+        run_dir = self.outbox.new_run(run_id)
+        name = inventory_file_name(self.settings.site_id, now)
+        try:
+            records = write_inventory_export(inventories, run_dir / name)
+        except BaseException:
+            self.outbox.remove(run_id)
+            raise
+        self.log(f"wrote {name}: {records} inventory records")
+        manifest = {
+            "run_id": run_id, "kind": "inventory", "snapshot": False,
+            "files": [{"name": name, "folder": INVENTORY_FOLDER, "via_temp": True}],
+            "alerts": [{"feed_type": "inventory", "update_type": "create", "folder": INVENTORY_FOLDER}],
+            "alerts_done": 0,
+        }
+        self.outbox.save(manifest)
+        self._deliver(manifest)
+        return RunResult(run_id, files=[name], feed_rows=records)
