@@ -1,0 +1,278 @@
+"""Benchmark the whole lifecycle at 10k, 100k and 1M SKUs and print one table.
+
+    python bench/run.py [--sizes 10000,100000,1000000] [--workdir bench/out] [--seed 1]
+
+Every figure comes from a real run: the connector and the simulator run as their own processes on
+127.0.0.1, exactly as a user runs them. Each row gives wall time, throughput and peak RSS; the ratio
+column is against a bare lxml iterparse of the same master catalog, timed in the same run. While the
+simulator ingests, a probe calls `/_sim/health` and the product API and records the slowest answer.
+This is a benchmark, not a test: it prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PROBES = (("/_sim/health", None), ("/product/202312/products/search?page_size=10", {}))
+BARE_PARSE = (
+    "import sys\nfrom lxml import etree\n"
+    "for _, el in etree.iterparse(sys.argv[1], resolve_entities=False, no_network=True):\n"
+    "    el.clear()\n"
+)
+
+
+@dataclass
+class Row:
+    size: int
+    what: str
+    seconds: float
+    items: int
+    peak_mib: float
+    note: str = ""
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command to the end; return wall seconds, peak RSS in MiB and its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})}, cwd=ROOT)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status:
+        raise SystemExit(f"{' '.join(args)} failed ({status}):\n{output[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, payload: Any = None, timeout: float = 30) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return json.load(answer)
+
+
+class Simulator:
+    """`tiktok-sim serve` in its own process, with a probe that times its answers while it works."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [PY, "-c", "from simulator.cli import main; main()", "serve", "--data-dir", str(data_dir),
+             "--port", str(self.port), "--dav-user", "bench", "--dav-password", "bench"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.slowest = 0.0
+        self._probing = threading.Event()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get_json(self.base + "/_sim/health", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the simulator did not start") from None
+                time.sleep(0.1)
+
+    def peak_mib(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+    def _probe(self) -> None:
+        while self._probing.is_set():
+            for path, payload in PROBES:
+                start = time.perf_counter()
+                get_json(self.base + path, payload)
+                self.slowest = max(self.slowest, time.perf_counter() - start)
+            time.sleep(0.2)
+
+    def wait_jobs(self, count: int, timeout: float = 3600) -> list[dict[str, Any]]:
+        """Wait until `count` jobs exist and all have finished, probing responsiveness meanwhile."""
+        self._probing.set()
+        probe = threading.Thread(target=self._probe, daemon=True)
+        probe.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                jobs = get_json(self.base + "/api/jobs")["jobs"]
+                if len(jobs) >= count and all(j["state"] in ("completed", "failed") for j in jobs):
+                    return jobs
+                time.sleep(0.2)
+            raise SystemExit("jobs did not finish in time")
+        finally:
+            self._probing.clear()
+            probe.join()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def step_seconds(job: dict[str, Any]) -> float:
+    """Seconds from a job's first recorded step to its last: pickup through publish."""
+    stamps = [step["at"] for step in job["steps"]]
+    return _epoch(stamps[-1]) - _epoch(stamps[0])
+
+
+def _epoch(stamp: str | float) -> float:
+    if isinstance(stamp, int | float):
+        return float(stamp)
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def site_files(site: Path) -> dict[str, list[Path]]:
+    return {
+        "catalog": sorted(site.glob("catalog-*.xml")),
+        "pricebook": sorted(site.glob("pricebook-*.xml")),
+        "inventory": sorted(site.glob("inventory*.xml")),
+    }
+
+
+def change_one_percent(pricebook: Path, out: Path) -> int:
+    """Copy a price book, raising every 100th amount by 1: 1% of SKUs change their feed row."""
+    changed = 0
+    with open(pricebook, encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
+        for index, line in enumerate(src):
+            match = re.search(r"(<amount quantity=\"1\">)([0-9.]+)(</amount>)", line)
+            if match and index % 100 == 0:
+                line = line.replace(match.group(0),
+                                    f"{match.group(1)}{float(match.group(2)) + 1:.2f}{match.group(3)}")
+                changed += 1
+            dst.write(line)
+    return changed
+
+
+def bench_size(size: int, workdir: Path, seed: int) -> list[Row]:
+    site = workdir / f"site-{size}"
+    if not (site / "catalog-master.xml").exists():
+        run_measured([PY, "-m", "fixtures.generate", str(size), str(site), "--seed", str(seed)])
+    files = site_files(site)
+    master = site / "catalog-master.xml"
+    rows: list[Row] = []
+
+    seconds, peak, _ = run_measured([PY, "-c", BARE_PARSE, str(master)])
+    rows.append(Row(size, "bare lxml iterparse (baseline)", seconds, size, peak))
+
+    product_inputs = flags("catalog", files["catalog"]) + flags("pricebook", files["pricebook"])
+    inventory_inputs = flags("inventory", files["inventory"])
+    inputs = product_inputs + inventory_inputs
+    connector = [PY, "-c", "from connector.cli import main; main()"]
+    out = workdir / f"export-{size}"
+    seconds, peak, _ = run_measured([*connector, "export", "--full", *inputs, "--site-id", "RefArch",
+                                     "--out", str(out)])
+    rows.append(Row(size, "sfcc-connector export --full", seconds, size, peak))
+    feed = max(out.glob("tiktok-feed-*.txt"), key=lambda p: p.stat().st_mtime)
+
+    sim = Simulator(workdir / f"sim-{size}")
+    try:
+        seconds = put_file(sim, feed)
+        rows.append(Row(size, "WebDAV upload (PUT of the feed)", seconds, size, 0.0,
+                        f"{feed.stat().st_size / 2**20:.0f} MiB"))
+        state = workdir / f"state-{size}"
+        settings = ["--site-id", "RefArch", "--instance", sim.base, "--user", "bench", "--password", "bench",
+                    "--tiktok-url", sim.base, "--state-dir", str(state)]
+        start = time.perf_counter()
+        _, peak, _ = run_measured([*connector, "sync", "--full", *product_inputs, *settings])
+        jobs = sim.wait_jobs(2)
+        seconds = time.perf_counter() - start
+        update = next(j for j in jobs if j["update_type"] == "update")
+        rows.append(Row(size, "simulator pickup -> every product published", step_seconds(update), size,
+                        sim.peak_mib(), f"slowest API answer {sim.slowest:.2f}s"))
+        rows.append(Row(size, "full sync end to end", seconds, size, peak, "peak RSS: connector"))
+
+        start = time.perf_counter()
+        _, peak, _ = run_measured([*connector, "sync", "--inventory-only", *inventory_inputs, *settings])
+        sim.wait_jobs(3)
+        rows.append(Row(size, "inventory sync end to end", time.perf_counter() - start, size, peak))
+
+        changed_book = workdir / f"pricebook-changed-{size}.xml"
+        changed = change_one_percent(site / "pricebook-list.xml", changed_book)
+        list_book = str(site / "pricebook-list.xml")
+        delta_inputs = [str(changed_book) if a == list_book else a for a in product_inputs]
+        start = time.perf_counter()
+        _, peak, _ = run_measured([*connector, "sync", "--delta", *delta_inputs, *settings])
+        sim.wait_jobs(5)
+        rows.append(Row(size, "delta sync, 1% changed, end to end", time.perf_counter() - start, size, peak,
+                        f"{changed} price changes"))
+        rows[-1].note += f"; simulator peak {sim.peak_mib():.0f} MiB"
+    finally:
+        sim.stop()
+
+    seconds, peak, _ = run_measured([PY, "-c", "from simulator.cli import main; main()", "check",
+                                     str(feed), "--format", "json"])
+    rows.append(Row(size, "tiktok-sim check", seconds, size, peak))
+    return rows
+
+
+def flags(name: str, paths: list[Path]) -> list[str]:
+    """`--name path` for each path, as the connector's CLI takes repeated inputs."""
+    return [arg for path in paths for arg in (f"--{name}", str(path))]
+
+
+def put_file(sim: Simulator, path: Path) -> float:
+    """PUT a file into the simulator's WebDAV (a scratch folder), streamed from disk."""
+    import base64
+    import http.client
+
+    auth = "Basic " + base64.b64encode(b"bench:bench").decode()
+    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=600)
+    start = time.perf_counter()
+    with open(path, "rb") as body:
+        conn.request("PUT", f"/on/demandware.servlet/webdav/Sites/Impex/{path.name}", body=body,
+                     headers={"Authorization": auth, "Content-Length": str(path.stat().st_size)})
+        answer = conn.getresponse()
+        answer.read()
+    conn.close()
+    if answer.status not in (200, 201, 204):
+        raise SystemExit(f"PUT answered {answer.status}")
+    return time.perf_counter() - start
+
+
+def print_table(rows: list[Row]) -> None:
+    baseline = {row.size: row.seconds for row in rows if row.what.startswith("bare")}
+    print(f"{'SKUs':>9}  {'what':<46} {'wall s':>8} {'SKU/s':>9} {'x parse':>8} {'peak MiB':>9}  note")
+    for row in rows:
+        ratio = row.seconds / baseline[row.size] if baseline.get(row.size) else 0.0
+        rate = row.items / row.seconds if row.seconds else 0.0
+        peak = f"{row.peak_mib:9.0f}" if row.peak_mib else f"{'':9}"
+        print(f"{row.size:>9}  {row.what:<46} {row.seconds:8.2f} {rate:9.0f} {ratio:8.2f} {peak}  {row.note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+    options.workdir.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    for size in (int(s) for s in options.sizes.split(",")):
+        rows += bench_size(size, options.workdir, options.seed)
+        print_table(rows)
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
