@@ -49,7 +49,7 @@ _SOURCES: dict[str, tuple[str, str | None, str | None]] = {
     "external_business_id": ("--external-business-id", "TIKTOK_EXTERNAL_BUSINESS_ID", None),
     "state_dir": ("--state-dir", "SFCC_CONNECTOR_STATE_DIR", None),
 }
-_REQUIRED = ("instance", "user", "password", "site_id", "tiktok_url", "state_dir")
+REQUIRED = ("instance", "user", "password", "site_id", "tiktok_url", "state_dir")
 
 
 def describe_source(name: str) -> str:
@@ -67,8 +67,7 @@ def read_dw_json(path: Path) -> dict[str, str]:
         raise SettingsError(f"{path}: cannot read dw.json: {error}") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: dw.json must hold a JSON object")
-    found = {name: str(data[key]) for name, (_, _, key) in _SOURCES.items() if key and data.get(key)}
-    return found
+    return {name: str(data[key]) for name, (_, _, key) in _SOURCES.items() if key and data.get(key)}
 
 
 def normalise_instance(value: str) -> str:
@@ -82,7 +81,7 @@ def resolve_settings(
     environ: Mapping[str, str],
     dw_json: Path | None,
     *,
-    need: tuple[str, ...] = _REQUIRED,
+    need: tuple[str, ...] = REQUIRED,
 ) -> Settings:
     """Pick each setting from flags, else the environment, else dw.json; name what is missing."""
     from_file = read_dw_json(dw_json) if dw_json is not None else {}

@@ -1,0 +1,215 @@
+"""`sfcc-connector`: the SFCC side from a shell (sync, export, watch, onboard).
+
+Settings come from flags, else environment variables, else a `dw.json`; user mistakes and bad input
+end in one clear line and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector.alert import AlertError, onboard
+from connector.export import SiteInputs, export_full, inventory_file_name, write_inventory_export
+from connector.settings import (
+    DEFAULT_EXTERNAL_BUSINESS_ID,
+    REQUIRED,
+    Settings,
+    SettingsError,
+    default_dw_json,
+    describe_source,
+    resolve_settings,
+)
+from connector.sync import Syncer, SyncError
+from connector.watch import FolderWatch
+from connector.webdav import WebDavError
+from connector.xmlsafe import XmlInputError
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Known failures become one line on stderr and exit code 1."""
+    try:
+        yield
+    except (XmlInputError, WebDavError, AlertError, SyncError, OSError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--catalog", "catalogs", multiple=True, type=_FILE,
+                     help="SFCC catalog export (repeat: master catalog, storefront catalog, ...)."),
+        click.option("--pricebook", "pricebooks", multiple=True, type=_FILE,
+                     help="SFCC price book export (repeat: list and sale books; the lowest price wins)."),
+        click.option("--inventory", "inventories", multiple=True, type=_FILE,
+                     help="SFCC inventory list export (repeat); sets availability and the inventory feed."),
+        click.option("--locale", default="en_US", show_default=True, help="Feed locale (site default)."),
+        click.option("--image-base-url", default=None, help="Prefix for image paths in image_urls."),
+        click.option("--storefront-url", default=None,
+                     help="Storefront base URL; landing pages are <URL>/<product id>.html."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--site-id", help=f"SFCC Site ID ({describe_source('site_id')})."),
+        click.option("--instance", help=f"Instance URL, e.g. https://host ({describe_source('instance')})."),
+        click.option("--user", help=f"Business Manager user ({describe_source('user')})."),
+        click.option("--password", help=f"WebDAV access key ({describe_source('password')})."),
+        click.option("--tiktok-url", help=f"TikTok base URL ({describe_source('tiktok_url')})."),
+        click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help=f"Snapshot and outbox folder ({describe_source('state_dir')})."),
+        click.option("--external-business-id",
+                     help=f"Tenant ID; default {DEFAULT_EXTERNAL_BUSINESS_ID} "
+                          f"({describe_source('external_business_id')})."),
+        click.option("--site-timezone", "timezone", default="UTC", show_default=True,
+                     help="Site time zone for file-name timestamps (the cartridge's site calendar)."),
+        click.option("--dw-json", type=_FILE, help="dw.json with hostname/username/password "
+                                                   "(default ./dw.json when present)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _settings(params: dict[str, Any], need: tuple[str, ...] = REQUIRED) -> Settings:
+    try:
+        return resolve_settings(params, os.environ, default_dw_json(params.get("dw_json"), Path.cwd()),
+                                need=need)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _site_inputs(params: dict[str, Any], site_id: str) -> SiteInputs:
+    extra = {key: params[key] for key in ("image_base_url", "storefront_url") if params.get(key)}
+    return SiteInputs(catalogs=tuple(params["catalogs"]), pricebooks=tuple(params["pricebooks"]),
+                      inventories=tuple(params["inventories"]), site_id=site_id,
+                      locale=params["locale"], **extra)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SFCC side of the TikTok for SFCC sync: SFCC exports -> TikTok feeds -> WebDAV -> alert."""
+
+
+@main.command()
+@click.option("--full", "mode", flag_value="full", help="Send every SKU (default on a first sync).")
+@click.option("--delta", "mode", flag_value="delta",
+              help="Send new and changed SKUs only (default once a snapshot exists).")
+@click.option("--inventory-only", "mode", flag_value="inventory", help="Only export and alert inventory.")
+@_input_options
+@_settings_options
+@click.option("--cartridge-compat", is_flag=True,
+              help="Delta rule of the cartridge: only new SKUs and price changes count.")
+@click.option("--partial", is_flag=True,
+              help="Catalogs are an SFCC delta import (changed products and mode=\"delete\"): apply them "
+                   "on top of the last sync instead of replacing it.")
+def sync(**params: Any) -> None:
+    """Write the feeds, drop them on the instance's WebDAV and alert TikTok.
+
+    A run whose drop or alert fails stays in the state dir's outbox and is finished by the next run.
+    """
+    settings = _settings(params)
+    mode = params["mode"] or "auto"
+    if mode == "inventory" and not params["inventories"]:
+        raise click.UsageError("--inventory-only needs at least one --inventory file")
+    if mode != "inventory" and not (params["catalogs"] and params["pricebooks"]):
+        raise click.UsageError("a product sync needs at least one --catalog and one --pricebook")
+    with _user_errors():
+        syncer = Syncer(settings, click.echo)
+        try:
+            if mode != "inventory":
+                syncer.sync_products(_site_inputs(params, settings.site_id), mode,
+                                     partial=params["partial"], cartridge_compat=params["cartridge_compat"])
+            if mode == "inventory" or (mode == "full" and params["inventories"]):
+                syncer.sync_inventory(tuple(params["inventories"]))
+        finally:
+            syncer.close()
+
+
+@main.command()
+@click.option("--full", is_flag=True, default=True, help="Full export (the only kind without a snapshot).")
+@_input_options
+@click.option("--site-id", required=True, help="SFCC Site ID.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the files.")
+def export(**params: Any) -> None:
+    """Only write the product feed (and the inventory export when --inventory is given)."""
+    if not (params["catalogs"] and params["pricebooks"]):
+        raise click.UsageError("export needs at least one --catalog and one --pricebook")
+    with _user_errors():
+        params["out_dir"].mkdir(parents=True, exist_ok=True)
+        now = datetime.now().astimezone()
+        files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now)
+        click.echo(f"wrote {files.feed}: {files.rows} rows")
+        if params["inventories"]:
+            path = params["out_dir"] / inventory_file_name(params["site_id"], now)
+            records = write_inventory_export(params["inventories"], path)
+            click.echo(f"wrote {path}: {records} inventory records")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@_settings_options
+@click.option("--locale", default="en_US", show_default=True, help="Feed locale (site default).")
+@click.option("--image-base-url", default=None, help="Prefix for image paths in image_urls.")
+@click.option("--storefront-url", default=None, help="Storefront base URL for landing pages.")
+@click.option("--debounce", default=1.0, show_default=True, type=click.FloatRange(0.05),
+              help="Seconds a created file must stay unchanged before it counts as finished.")
+def watch(folder: Path, debounce: float, **params: Any) -> None:
+    """Sync whenever an SFCC export finishes arriving in FOLDER (Ctrl-C stops).
+
+    A catalog or price book runs the product sync over all exports in FOLDER; an inventory list
+    runs the inventory sync. Files named *.part or TEMP_* are ignored until renamed into place.
+    """
+    settings = _settings(params)
+    base = _site_inputs({**params, "catalogs": (), "pricebooks": (), "inventories": ()}, settings.site_id)
+    watcher = FolderWatch(folder.resolve(), settings, base, click.echo, debounce=debounce)
+    watcher.start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        watcher.stop()
+
+
+@main.command(name="onboard")
+@_settings_options
+@click.option("--app-id", default="sfcc-connector", show_default=True, help="TikTok app ID.")
+@click.option("--client-id", default="", help="Account Manager API client ID (also the WebDAV client ID).")
+@click.option("--client-secret", default="", help="Account Manager API client secret.")
+@click.option("--external-data-key", default="", help="Key TikTok gave for the external_data HMAC.")
+@click.option("--locale", default="en_US", show_default=True, help="Site default locale.")
+@click.option("--storefront-url", default="https://www.example.com", show_default=True,
+              help="Storefront URL (website_url, create_order_url).")
+def onboard_command(**params: Any) -> None:
+    """Register this instance with TikTok (the cartridge's auth callback), WebDAV URL included."""
+    settings = _settings(params, need=tuple(name for name in REQUIRED if name != "state_dir"))
+    storefront = params["storefront_url"].rstrip("/")
+    fields = {
+        "external_business_id": settings.external_business_id, "app_id": params["app_id"],
+        "client_id": params["client_id"], "client_secret": params["client_secret"],
+        "commerce_cloud_username": settings.user, "commerce_cloud_password": settings.password,
+        "site_id": settings.site_id, "webdav_password": settings.password,
+        "create_order_url": f"{storefront}/OrderCreate-Social", "website_url": storefront,
+        "webdav_url": settings.instance, "locale": params["locale"],
+    }
+    with _user_errors():
+        onboard(settings.tiktok_url, fields, params["external_data_key"])
+    click.echo(f"onboarded tenant {settings.external_business_id}: TikTok will read {settings.instance}")
