@@ -1,24 +1,107 @@
-"""Full export: scan a site's SFCC exports once and write the cartridge's product feed file.
+"""Full export: scan a site's SFCC exports once and write the cartridge's feed files.
 
-Work in progress: the interface is final, the scan is being written.
+The scan streams every input once into a scratch SQLite file (batched inserts, no journal: the
+file is thrown away), so memory does not grow with the catalog. Masters, variants, assignments,
+prices and stock may come in any order and any file; they are joined when rows are emitted.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connector.feed import FeedRow, write_product_feed
+from connector.catalog import (
+    CatalogContext,
+    CategoryAssignment,
+    ImageGroup,
+    Product,
+    VariationAttribute,
+    read_catalog,
+)
+from connector.feed import FeedRow, SkuFacts, build_row, price_text, write_product_feed
+from connector.inventory import INVENTORY_NS, ListHeader, read_inventory
+from connector.pricebook import PriceBook, read_pricebook
 
 DEFAULT_IMAGE_BASE_URL = "https://images.example.com/on/demandware.static/-/Sites-catalog/default/images/"
+# SFRA's storefront URL shape without a locale segment; `{site_id}` is replaced by the Site ID.
 DEFAULT_STOREFRONT_URL = "https://www.example.com/s/{site_id}"
+_BATCH = 10_000
+_KIND_ITEM, _KIND_MASTER, _KIND_SET = 0, 1, 2
+
+_SCHEMA = """
+CREATE TABLE product(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind INTEGER, online INTEGER,
+    name TEXT, short TEXT, long TEXT, brand TEXT, msku TEXT, images TEXT, vals TEXT, attrs TEXT);
+CREATE TABLE variant(variant TEXT PRIMARY KEY, master TEXT, pos INTEGER, dflt INTEGER) WITHOUT ROWID;
+CREATE TABLE vgroup(id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr TEXT) WITHOUT ROWID;
+CREATE TABLE category(id TEXT PRIMARY KEY, cat TEXT, prim INTEGER) WITHOUT ROWID;
+CREATE TABLE price(id TEXT PRIMARY KEY, amount REAL) WITHOUT ROWID;
+CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, PRIMARY KEY(list, id)) WITHOUT ROWID;
+"""
+_INSERT_PRODUCT = ("INSERT OR REPLACE INTO product(id, kind, online, name, short, long, brand, msku, images, "
+                   "vals, attrs) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_VARIANT = "INSERT OR IGNORE INTO variant VALUES (?,?,?,?)"
+_INSERT_VGROUP = "INSERT OR IGNORE INTO vgroup VALUES (?)"
+_INSERT_SHARED = "INSERT OR REPLACE INTO shared_attr VALUES (?,?)"
+_UPSERT_CATEGORY = ("INSERT INTO category VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET cat = excluded.cat, "
+                    "prim = 1 WHERE excluded.prim = 1 AND category.prim = 0")
+_UPSERT_PRICE = ("INSERT INTO price VALUES (?,?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount "
+                 "WHERE excluded.amount < price.amount")
+_INSERT_STOCK = "INSERT OR REPLACE INTO stock VALUES (?,?,?,?)"
+
+# :n is the number of lists with default-instock true (1 when there is no inventory input at all):
+# a SKU with no record in such a list counts as in stock there, as on the platform.
+_DERIVE = """
+CREATE INDEX variant_master ON variant(master, pos);
+DELETE FROM variant WHERE master NOT IN (SELECT id FROM product);
+CREATE TABLE sku_stock(id TEXT PRIMARY KEY, instock INTEGER) WITHOUT ROWID;
+INSERT INTO sku_stock SELECT id, MAX(instock) = 1 OR SUM(dflt) < :n FROM stock GROUP BY id;
+CREATE TABLE master_stock(master TEXT PRIMARY KEY, instock INTEGER) WITHOUT ROWID;
+INSERT INTO master_stock SELECT v.master, MAX(COALESCE(s.instock, :n > 0))
+    FROM variant v LEFT JOIN sku_stock s ON s.id = v.variant GROUP BY v.master;
+CREATE TABLE master_default(master TEXT PRIMARY KEY, variant TEXT) WITHOUT ROWID;
+INSERT INTO master_default SELECT m.master, COALESCE(
+    (SELECT v.variant FROM variant v JOIN product p ON p.id = v.variant
+        WHERE v.master = m.master AND v.dflt = 1 AND p.online = 1 ORDER BY v.pos LIMIT 1),
+    (SELECT v.variant FROM variant v JOIN product p ON p.id = v.variant
+        WHERE v.master = m.master AND p.online = 1 ORDER BY v.pos LIMIT 1))
+    FROM (SELECT DISTINCT master FROM variant) m;
+"""
+
+_ROWS = f"""
+SELECT p.id, p.name, p.short, p.long, p.brand, p.msku, p.images, p.vals, v.master,
+    COALESCE(pp.amount, mp.amount), c.cat,
+    CASE WHEN v.master IS NULL THEN COALESCE(s.instock, :n > 0) ELSE COALESCE(ms.instock, 0) END,
+    d.variant
+FROM product p
+LEFT JOIN variant v ON v.variant = p.id
+LEFT JOIN price pp ON pp.id = p.id
+LEFT JOIN price mp ON mp.id = v.master
+LEFT JOIN category c ON c.id = COALESCE(v.master, p.id)
+LEFT JOIN sku_stock s ON s.id = p.id
+LEFT JOIN master_stock ms ON ms.master = v.master
+LEFT JOIN master_default d ON d.master = v.master
+WHERE p.kind = {_KIND_ITEM} AND p.online = 1 AND COALESCE(pp.amount, mp.amount) IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM vgroup g WHERE g.id = p.id)
+ORDER BY p.seq
+"""
 
 
 @dataclass(frozen=True)
 class SiteInputs:
-    """One site's SFCC exports plus the settings the cartridge would read from the instance."""
+    """One site's SFCC exports plus the settings the cartridge would read from the instance.
+
+    `currency` is the site currency; None takes it from the first applicable price book.
+    `storefront_url` may contain `{site_id}`; rows link to `<storefront_url>/<product id>.html`.
+    """
 
     catalogs: tuple[Path, ...]
     pricebooks: tuple[Path, ...]
@@ -33,26 +116,241 @@ class SiteInputs:
 
 @dataclass(frozen=True)
 class ExportFiles:
-    """What `export_full` wrote."""
+    """What `export_full` wrote: the feed file and its number of product rows."""
 
     feed: Path
     rows: int
 
 
-class SiteScan:
-    """Result of one streaming scan of a site's inputs."""
+@dataclass(frozen=True, slots=True)
+class _Master:
+    """A master's facts its variants inherit or use, decoded once per master."""
 
-    deleted_ids: frozenset[str]
+    name: str
+    short: str
+    long: str
+    brand: str
+    msku: str
+    images: tuple[ImageGroup, ...]
+    vals: dict[str, str]
+    attributes: tuple[tuple[str, str, dict[str, str]], ...]  # attribute id, display name, values
+
+
+class SiteScan:
+    """Result of one streaming scan: rows are joined from the scratch database when asked for."""
+
+    def __init__(self, inputs: SiteInputs, work_dir: Path) -> None:
+        self.inputs = inputs
+        self.deleted_ids: frozenset[str] = frozenset()
+        self.currency = inputs.currency or ""
+        self._work_dir = work_dir
+        self._db = sqlite3.connect(work_dir / "scan.sqlite", isolation_level=None)
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;"
+                               "PRAGMA temp_store=FILE;" + _SCHEMA)
+        self._lists = self._default_lists = 0
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
 
     def rows(self) -> Iterator[FeedRow]:
-        raise NotImplementedError
+        """Every sellable SKU's feed row: online, priced variants, simple, option and bundle products."""
+        inputs = self.inputs
+        storefront = inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/")
+        country = inputs.locale.partition("_")[2].upper()
+        master_of = functools.lru_cache(maxsize=4096)(self._master)
+        for (sku, name, short, long, brand, msku, images, vals, master_id, amount, category,
+             in_stock, default_variant) in self._db.execute(_ROWS, {"n": self._default_lists}):
+            own_values = json.loads(vals) if vals else {}
+            own_images = _decode_images(images)
+            master = master_of(master_id) if master_id else None
+            if master is None:
+                paths = _select_images(own_images, {})
+                properties: tuple[tuple[str, str], ...] = ()
+            else:
+                paths = _select_images(own_images, own_values) or _select_images(master.images, own_values)
+                name, short, long = name or master.name, short or master.short, long or master.long
+                brand, msku = brand or master.brand, msku or master.msku
+                properties = tuple((display, values.get(own_values[key], own_values[key]))
+                                   for key, display, values in master.attributes if own_values.get(key))
+            yield build_row(SkuFacts(
+                sku_id=sku, name=name, short_description=short, long_description=long,
+                image_urls=tuple(_image_url(inputs.image_base_url, path) for path in paths),
+                landing_page_url=f"{storefront}/{sku}.html",
+                category_id=category or "",
+                country=country,
+                in_stock=bool(in_stock),
+                price=price_text(amount, self.currency),
+                item_group_id=master_id or sku,
+                variation_properties=properties,
+                is_default_variant=master is None or default_variant == sku,
+                brand=brand or msku or inputs.site_id,
+                google_product_category=inputs.google_product_category,
+                condition=own_values.get("condition") or (master.vals.get("condition", "") if master else ""),
+            ))
 
     def close(self) -> None:
-        raise NotImplementedError
+        """Drop the scratch database."""
+        self._db.close()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def __enter__(self) -> SiteScan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(self, now: datetime) -> None:
+        """Stream every input into the scratch database, then derive the per-master tables."""
+        context = CatalogContext(self.inputs.site_id, self.inputs.locale, now)
+        deleted: set[str] = set()
+        pending_delete: set[str] = set()
+        self._db.execute("BEGIN")
+        for path in self.inputs.catalogs:
+            for record in read_catalog(path, context):
+                if isinstance(record, Product):
+                    if record.deleted:
+                        deleted.add(record.product_id)
+                        pending_delete.add(record.product_id)
+                    else:
+                        pending_delete.discard(record.product_id)
+                        self._add_product(record)
+                elif isinstance(record, VariationAttribute):
+                    self._add(_INSERT_SHARED, (record.variation_attribute_id, _encode_attribute(record)))
+                elif not record.deleted:
+                    self._add_assignment(record)
+        for path in self.inputs.pricebooks:
+            self._load_pricebook(path, now)
+        for path in self.inputs.inventories:
+            self._load_inventory(path)
+        self._flush()
+        self._db.executemany("DELETE FROM product WHERE id = ?", ((pid,) for pid in pending_delete))
+        self._db.execute("COMMIT")
+        if not self.inputs.inventories:
+            self._default_lists = 1
+        self._db.execute("BEGIN")
+        for statement in _DERIVE.split(";"):
+            if statement.strip():
+                self._db.execute(statement, {"n": self._default_lists} if ":n" in statement else {})
+        self._db.execute("COMMIT")
+        self.deleted_ids = frozenset(deleted)
+
+    def _add(self, sql: str, row: tuple[object, ...]) -> None:
+        batch = self._pending.setdefault(sql, [])
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            self._db.executemany(sql, batch)
+            batch.clear()
+
+    def _flush(self) -> None:
+        for sql, batch in self._pending.items():
+            self._db.executemany(sql, batch)
+            batch.clear()
+
+    def _add_product(self, product: Product) -> None:
+        kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM
+        images = json.dumps([[group.match, group.paths] for group in product.images]) if product.images else ""
+        attrs = json.dumps([_attribute_json(attribute) for attribute in product.attributes]) \
+            if product.attributes else ""
+        self._add(_INSERT_PRODUCT, (
+            product.product_id, kind, int(product.online), product.name, product.short_description,
+            product.long_description, product.brand, product.manufacturer_sku, images,
+            json.dumps(product.values) if product.values else "", attrs,
+        ))
+        for position, (variant_id, is_default) in enumerate(product.variants):
+            self._add(_INSERT_VARIANT, (variant_id, product.product_id, position, int(is_default)))
+        for group_id in product.variation_groups:
+            self._add(_INSERT_VGROUP, (group_id,))
+
+    def _add_assignment(self, assignment: CategoryAssignment) -> None:
+        self._add(_UPSERT_CATEGORY, (assignment.product_id, assignment.category_id, int(assignment.primary)))
+
+    def _load_pricebook(self, path: Path, now: datetime) -> None:
+        active = False
+        for record in read_pricebook(path, now):
+            if isinstance(record, PriceBook):
+                if record.applicable and not self.currency:
+                    self.currency = record.currency
+                active = record.applicable and record.currency == self.currency
+            elif active:
+                self._add(_UPSERT_PRICE, (record.product_id, record.amount))
+
+    def _load_inventory(self, path: Path) -> None:
+        list_index = default_instock = 0
+        for record in read_inventory(path):
+            if isinstance(record, ListHeader):
+                self._lists += 1
+                list_index, default_instock = self._lists, int(record.default_instock)
+                self._default_lists += default_instock
+            else:
+                row = (list_index, record.product_id, int(record.in_stock), default_instock)
+                self._add(_INSERT_STOCK, row)
+
+    def _master(self, master_id: str) -> _Master | None:
+        found = self._db.execute("SELECT name, short, long, brand, msku, images, vals, attrs FROM product "
+                                 "WHERE id = ?", (master_id,)).fetchone()
+        if found is None:
+            return None
+        name, short, long, brand, msku, images, vals, attrs = found
+        attributes = []
+        for attribute_id, variation_attribute_id, display_name, values in json.loads(attrs) if attrs else ():
+            if values is None:
+                shared = self._db.execute("SELECT attr FROM shared_attr WHERE vid = ?",
+                                          (variation_attribute_id,)).fetchone()
+                _, _, shared_name, values = json.loads(shared[0]) if shared else (None, None, "", [])
+                display_name = display_name or shared_name
+            attributes.append((attribute_id, display_name or attribute_id, dict(values)))
+        return _Master(name, short, long, brand, msku, tuple(_decode_images(images)),
+                       json.loads(vals) if vals else {}, tuple(attributes))
 
 
-def scan_site(inputs: SiteInputs, now: datetime | None = None) -> SiteScan:
-    raise NotImplementedError
+def _attribute_json(attribute: VariationAttribute) -> list[object]:
+    return [attribute.attribute_id, attribute.variation_attribute_id, attribute.display_name,
+            None if attribute.values is None else [list(pair) for pair in attribute.values]]
+
+
+def _encode_attribute(attribute: VariationAttribute) -> str:
+    return json.dumps(_attribute_json(attribute))
+
+
+def _decode_images(images: str) -> list[ImageGroup]:
+    if not images:
+        return []
+    return [ImageGroup(tuple((key, value) for key, value in match), tuple(paths))
+            for match, paths in json.loads(images)]
+
+
+def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list[str]:
+    """Paths of the most specific `large` groups matching the variant's values, as the platform does.
+
+    A group without variation conditions is the fallback; `variation-value` ("" attribute) matches
+    any of the variant's values.
+    """
+    best, paths = -1, []
+    for group in groups:
+        if not all(values.get(key) == value if key else value in values.values() for key, value in group.match):
+            continue
+        if len(group.match) > best:
+            best, paths = len(group.match), list(group.paths)
+        elif len(group.match) == best:
+            paths.extend(group.paths)
+    return paths
+
+
+def _image_url(base: str, path: str) -> str:
+    if path.startswith(("http://", "https://")):
+        return path
+    return base + path.lstrip("/") if base.endswith("/") else base + path
+
+
+def scan_site(inputs: SiteInputs, now: datetime | None = None, work_dir: Path | None = None) -> SiteScan:
+    """Scan all inputs once; `now` (UTC if naive) decides online windows. Raises XmlInputError."""
+    moment = now or datetime.now(UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    scan = SiteScan(inputs, Path(tempfile.mkdtemp(prefix="sfcc-scan-", dir=work_dir)))
+    try:
+        scan.load(moment)
+    except BaseException:
+        scan.close()
+        raise
+    return scan
 
 
 def feed_file_name(site_id: str, locale: str, now: datetime) -> str:
@@ -67,15 +365,59 @@ def inventory_file_name(site_id: str, now: datetime) -> str:
 
 
 def export_full(inputs: SiteInputs, out_dir: Path, now: datetime) -> ExportFiles:
-    """Write the full product feed for `inputs` into `out_dir`."""
+    """Write the full product feed for `inputs` into `out_dir` (`sfcc-connector export --full`)."""
     path = out_dir / feed_file_name(inputs.site_id, inputs.locale, now)
-    scan = scan_site(inputs, now)
-    try:
+    with scan_site(inputs, now) as scan:
         rows = write_product_feed(scan.rows(), path)
-    finally:
-        scan.close()
     return ExportFiles(feed=path, rows=rows)
 
 
 def write_inventory_export(inventories: Sequence[Path], path: Path) -> int:
-    raise NotImplementedError
+    """Copy every inventory list of the inputs into one SFCC inventory XML file, records sorted by ID.
+
+    Records stream through a scratch SQLite file for sorting; the output is written as
+    `TEMP_<name>` and renamed only when every record validated. Returns the records written.
+    """
+    work_dir = Path(tempfile.mkdtemp(prefix="sfcc-inventory-"))
+    temp = path.with_name("TEMP_" + path.name)
+    db = sqlite3.connect(work_dir / "records.sqlite", isolation_level=None)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
+                         "CREATE TABLE record(list INTEGER, id TEXT, xml TEXT);")
+        headers: list[str] = []
+        batch: list[tuple[int, str, str]] = []
+        for source in inventories:
+            for record in read_inventory(source, with_xml=True):
+                if isinstance(record, ListHeader):
+                    headers.append(record.xml)
+                else:
+                    batch.append((len(headers) - 1, record.product_id, record.xml))
+                    if len(batch) >= _BATCH:
+                        db.executemany("INSERT INTO record VALUES (?,?,?)", batch)
+                        batch.clear()
+        db.executemany("INSERT INTO record VALUES (?,?,?)", batch)
+        db.execute("CREATE INDEX record_order ON record(list, id)")
+        db.execute("COMMIT")
+        count = _write_inventory_xml(db, headers, temp)
+        os.replace(temp, path)
+        return count
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    finally:
+        db.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _write_inventory_xml(db: sqlite3.Connection, headers: Sequence[str], temp: Path) -> int:
+    count = 0
+    with open(temp, "w", encoding="utf-8", newline="\n") as out:
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">\n')
+        for index, header in enumerate(headers):
+            out.write(f"    <inventory-list>\n        {header}\n        <records>\n")
+            for (xml,) in db.execute("SELECT xml FROM record WHERE list = ? ORDER BY id", (index,)):
+                out.write(f"            {xml}\n")
+                count += 1
+            out.write("        </records>\n    </inventory-list>\n")
+        out.write("</inventory>\n")
+    return count

@@ -1,0 +1,377 @@
+"""Read SFCC catalog exports as a stream of small per-product records.
+
+One pass, constant memory: each top-level `product`, `variation-attribute` and
+`category-assignment` is turned into a plain record and its element is freed before the next one
+is parsed. Localised values are resolved here (feed locale, then its language, then `x-default`)
+and so is the site's online status, so later stages only keep what the feed needs.
+
+Also home of the shared streaming helpers (`iter_records`, `release`, value parsers) that the
+price book and inventory readers use, because all three formats share the same SFCC conventions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from lxml import etree
+
+from connector.xmlsafe import XmlInputError, open_iterparse
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+_MAX_VALUE_LENGTH = 256  # variation values and `condition` are short; long custom texts are not kept
+
+
+def local(tag: object) -> str:
+    """Element name without its namespace (comments and PIs give "")."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def iter_records(path: Path, root_name: str, names: Iterable[str]) -> Iterator[etree._Element]:
+    """Yield each finished element named in `names`, after checking the file's root element.
+
+    The caller calls `release` on every element it is done with, so memory stays flat.
+    """
+    first = open_iterparse(path, events=("start",))
+    try:
+        _, root = next(first)
+    except StopIteration:
+        raise XmlInputError(path, None, None, "empty XML document") from None
+    finally:
+        first.close()
+    if local(root.tag) != root_name:
+        raise XmlInputError(path, root.sourceline, None,
+                            f"expected a <{root_name}> document, found <{local(root.tag)}>")
+    for _, element in open_iterparse(path, events=("end",), tag=tuple("{*}" + name for name in names)):
+        yield element
+
+
+def release(element: etree._Element) -> None:
+    """Free a processed element and the siblings before it."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def text_of(element: etree._Element) -> str:
+    return element.text or ""
+
+
+def required_attribute(path: Path, element: etree._Element, name: str) -> str:
+    """An attribute the schema requires; a missing or blank one is an input error."""
+    value = (element.get(name) or "").strip()
+    if not value:
+        raise XmlInputError(path, element.sourceline, name, f"missing {name} on <{local(element.tag)}>")
+    return value
+
+
+def parse_bool(path: Path, element: etree._Element) -> bool | None:
+    """xsd:boolean; None when the element is nil (`xsi:nil="true"`)."""
+    if element.get(_XSI_NIL) in _TRUE:
+        return None
+    value = text_of(element).strip()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise XmlInputError(path, element.sourceline, local(element.tag), f"not a boolean: {value!r}")
+
+
+def parse_datetime(path: Path, element: etree._Element) -> datetime | None:
+    """xsd:dateTime; a value without a zone is taken as UTC."""
+    if element.get(_XSI_NIL) in _TRUE:
+        return None
+    value = text_of(element).strip()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise XmlInputError(path, element.sourceline, local(element.tag),
+                            f"not a date-time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_decimal(path: Path, element: etree._Element, value: str, field: str, signed: bool = False) -> Decimal:
+    """A finite decimal (non-negative unless `signed`); anything else names file, line and field."""
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or (number < 0 and not signed):
+        kind = "decimal" if signed else "non-negative decimal"
+        raise XmlInputError(path, element.sourceline, field, f"not a {kind}: {value!r}")
+    return number
+
+
+def in_window(start: datetime | None, end: datetime | None, now: datetime) -> bool:
+    """The platform's online-from/online-to test: from inclusive, to exclusive."""
+    return (start is None or start <= now) and (end is None or now < end)
+
+
+def locale_chain(locale: str) -> tuple[str, ...]:
+    """xml:lang values to try for a feed locale: `en_US` -> `en-US`, `en`, `x-default`."""
+    if locale in ("", "default", "x-default"):
+        return ("x-default",)
+    language = locale.split("_")[0]
+    chain = [locale.replace("_", "-")]
+    if language != chain[0]:
+        chain.append(language)
+    return (*chain, "x-default")
+
+
+class Localised:
+    """Pick the best value of repeated `xml:lang` elements for one locale chain."""
+
+    __slots__ = ("rank", "value")
+
+    def __init__(self) -> None:
+        self.rank, self.value = 99, ""
+
+    def offer(self, chain: tuple[str, ...], element: etree._Element, value: str) -> None:
+        lang = element.get(_XML_LANG) or "x-default"
+        if lang in chain:
+            rank = chain.index(lang)
+            if rank < self.rank:
+                self.rank, self.value = rank, value
+
+
+class SiteSpecific:
+    """Pick the site's own value of repeated `site-id` elements, else the one without `site-id`."""
+
+    __slots__ = ("found", "rank", "value")
+
+    def __init__(self) -> None:
+        self.rank, self.value, self.found = 99, None, False
+
+    def offer(self, site_id: str, element: etree._Element, value: object) -> None:
+        site = element.get("site-id")
+        rank = 0 if site == site_id else 1 if site is None else None
+        if rank is not None and rank < self.rank:
+            self.rank, self.value, self.found = rank, value, True
+
+
+@dataclass(frozen=True, slots=True)
+class ImageGroup:
+    """A `large` image group; `match` holds (attribute-id, value), attribute "" for `variation-value`."""
+
+    match: tuple[tuple[str, str], ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VariationAttribute:
+    """A variation attribute: product attribute ID, localised name, value -> display value.
+
+    `values` is None for a `shared-variation-attribute` reference, resolved later against the
+    catalog-level definition with the same `variation_attribute_id`.
+    """
+
+    attribute_id: str
+    variation_attribute_id: str
+    display_name: str
+    values: tuple[tuple[str, str], ...] | None
+
+
+@dataclass(slots=True)
+class Product:
+    """What the feed needs of one `product` element."""
+
+    product_id: str
+    line: int
+    deleted: bool = False
+    is_master: bool = False
+    is_set: bool = False
+    online: bool = False
+    name: str = ""
+    short_description: str = ""
+    long_description: str = ""
+    brand: str = ""
+    manufacturer_sku: str = ""
+    images: list[ImageGroup] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    attributes: list[VariationAttribute] = field(default_factory=list)
+    variants: list[tuple[str, bool]] = field(default_factory=list)
+    variation_groups: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAssignment:
+    product_id: str
+    category_id: str
+    primary: bool
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class CatalogContext:
+    """The feed's site, locale and clock, which decide online status and localised values."""
+
+    site_id: str
+    locale: str
+    now: datetime
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return locale_chain(self.locale)
+
+
+CatalogRecord = Product | VariationAttribute | CategoryAssignment
+
+
+def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]:
+    """Stream the products, shared variation attributes and category assignments of one catalog."""
+    reader = _CatalogReader(path, context)
+    for element in iter_records(path, "catalog", ("product", "variation-attribute", "category-assignment")):
+        parent = element.getparent()
+        if parent is None or local(parent.tag) != "catalog":
+            continue  # a product's own variation attribute: read with its product
+        name = local(element.tag)
+        if name == "product":
+            yield reader.product(element)
+        elif name == "variation-attribute":
+            yield reader.variation_attribute(element)
+        else:
+            yield reader.assignment(element)
+        release(element)
+
+
+class _CatalogReader:
+    """Turns catalog elements into records for one file and one site/locale."""
+
+    def __init__(self, path: Path, context: CatalogContext) -> None:
+        self.path, self.site_id, self.now, self.chain = path, context.site_id, context.now, context.chain
+
+    def product(self, element: etree._Element) -> Product:
+        product = Product(required_attribute(self.path, element, "product-id"), element.sourceline or 0)
+        if element.get("mode") == "delete":
+            product.deleted = True
+            return product
+        name, short, long = Localised(), Localised(), Localised()
+        flag, start, end = SiteSpecific(), SiteSpecific(), SiteSpecific()
+        for child in element:
+            tag = local(child.tag)
+            if tag == "display-name":
+                name.offer(self.chain, child, text_of(child))
+            elif tag == "short-description":
+                short.offer(self.chain, child, text_of(child))
+            elif tag == "long-description":
+                long.offer(self.chain, child, text_of(child))
+            elif tag == "online-flag":
+                flag.offer(self.site_id, child, parse_bool(self.path, child))
+            elif tag == "online-from":
+                start.offer(self.site_id, child, parse_datetime(self.path, child))
+            elif tag == "online-to":
+                end.offer(self.site_id, child, parse_datetime(self.path, child))
+            elif tag == "images":
+                product.images = self._images(child)
+            elif tag == "brand":
+                product.brand = text_of(child)
+            elif tag == "manufacturer-sku":
+                product.manufacturer_sku = text_of(child)
+            elif tag == "custom-attributes":
+                product.values = self._custom_values(child)
+            elif tag == "product-set-products":
+                product.is_set = len(child) > 0
+            elif tag == "variations":
+                self._variations(child, product)
+        product.name, product.short_description, product.long_description = name.value, short.value, long.value
+        product.online = flag.value is True and in_window(start.value, end.value, self.now)  # type: ignore[arg-type]
+        return product
+
+    def _images(self, images: etree._Element) -> list[ImageGroup]:
+        groups = []
+        for group in images:
+            if local(group.tag) != "image-group" or group.get("view-type") != "large":
+                continue
+            match: list[tuple[str, str]] = []
+            paths: list[str] = []
+            if group.get("variation-value"):
+                match.append(("", group.get("variation-value", "")))
+            for child in group:
+                tag = local(child.tag)
+                if tag == "variation":
+                    match.append((child.get("attribute-id", ""), child.get("value", "")))
+                elif tag == "image":
+                    paths.append(required_attribute(self.path, child, "path"))
+            groups.append(ImageGroup(tuple(match), tuple(paths)))
+        return groups
+
+    def _custom_values(self, attributes: etree._Element) -> dict[str, str]:
+        best: dict[str, tuple[int, str]] = {}
+        for attribute in attributes:
+            if local(attribute.tag) != "custom-attribute":
+                continue
+            site = attribute.get("site-id")
+            lang = attribute.get(_XML_LANG) or "x-default"
+            if (site is not None and site != self.site_id) or lang not in self.chain:
+                continue
+            value = attribute.text or ""
+            if not value.strip() and len(attribute):
+                value = attribute[0].text or ""
+            if len(value) > _MAX_VALUE_LENGTH:
+                continue
+            rank = self.chain.index(lang) * 2 + (0 if site else 1)
+            key = attribute.get("attribute-id", "")
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, value)
+        return {key: value for key, (_, value) in best.items()}
+
+    def _variations(self, variations: etree._Element, product: Product) -> None:
+        for part in variations:
+            tag = local(part.tag)
+            if tag == "attributes":
+                product.attributes.extend(self.variation_attribute(item) for item in part
+                                          if local(item.tag) in ("variation-attribute",
+                                                                 "shared-variation-attribute"))
+            elif tag == "variants":
+                for variant in part:
+                    if local(variant.tag) == "variant":
+                        is_default = variant.get("default") in _TRUE
+                        product.variants.append((required_attribute(self.path, variant, "product-id"), is_default))
+            elif tag == "variation-groups":
+                product.variation_groups.extend(required_attribute(self.path, group, "product-id")
+                                                for group in part if local(group.tag) == "variation-group")
+        product.is_master = bool(product.attributes or product.variants or product.variation_groups)
+
+    def variation_attribute(self, element: etree._Element) -> VariationAttribute:
+        """A product's or the catalog's `variation-attribute`, or a `shared-variation-attribute`."""
+        display_name = Localised()
+        values: dict[str, str] | None = None if local(element.tag) == "shared-variation-attribute" else {}
+        for child in element:
+            tag = local(child.tag)
+            if tag == "display-name":
+                display_name.offer(self.chain, child, text_of(child))
+            elif tag == "variation-attribute-values" and values is not None:
+                for value in child:
+                    if local(value.tag) != "variation-attribute-value":
+                        continue
+                    shown = Localised()
+                    for display in value:
+                        if local(display.tag) == "display-value":
+                            shown.offer(self.chain, display, text_of(display))
+                    key = required_attribute(self.path, value, "value")
+                    values[key] = shown.value or key
+        return VariationAttribute(
+            attribute_id=required_attribute(self.path, element, "attribute-id"),
+            variation_attribute_id=required_attribute(self.path, element, "variation-attribute-id"),
+            display_name=display_name.value,
+            values=None if values is None else tuple(values.items()),
+        )
+
+    def assignment(self, element: etree._Element) -> CategoryAssignment:
+        primary = False
+        for child in element:
+            if local(child.tag) == "primary-flag":
+                primary = parse_bool(self.path, child) is True
+        return CategoryAssignment(
+            product_id=required_attribute(self.path, element, "product-id"),
+            category_id=required_attribute(self.path, element, "category-id"),
+            primary=primary,
+            deleted=element.get("mode") == "delete",
+        )
