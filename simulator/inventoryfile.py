@@ -1,0 +1,191 @@
+"""Read SFCC's native inventory XML and verify each record's accuracy, streaming.
+
+A record with a bad number is skipped with an error Issue (its SKU keeps its stock); a file that is
+not inventory XML at all raises InventoryFileError, possibly only at the end (a truncated file is
+found out by its last byte), so callers apply nothing until the iterator is exhausted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from lxml import etree
+
+from simulator import xmlsafe
+from simulator.rules.engine import Issue, make_issue
+from simulator.rules.profiles import Profile
+
+NAMESPACE = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
+_ROOT = f"{{{NAMESPACE}}}inventory"
+_LIST = f"{{{NAMESPACE}}}inventory-list"
+_HEADER = f"{{{NAMESPACE}}}header"
+_RECORD = f"{{{NAMESPACE}}}record"
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?|[+-]?\.\d+")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_HANDLING = frozenset({"none", "preorder", "backorder"})
+
+OnIssue = Callable[[Issue], None]
+
+
+@dataclass(frozen=True)
+class InventoryRecord:
+    """One verified record: the stock TikTok should show for a SKU in one list (warehouse)."""
+
+    line: int
+    list_id: str
+    product_id: str
+    quantity: int
+    perpetual: bool
+    handling: str | None
+    preorder_allocation: int | None
+    in_stock_date: str | None
+
+
+class InventoryFileError(ValueError):
+    """The whole file fails verification: nothing in it may be applied."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class _Skip(Exception):
+    """A record failed a check; the Issue is already reported."""
+
+
+class _RecordReader:
+    """Turns one <record> element into an InventoryRecord, reporting what is wrong with it."""
+
+    def __init__(self, element: etree._Element, list_id: str, profile: Profile, on_issue: OnIssue) -> None:
+        self.element = element
+        self.list_id = list_id
+        self.profile = profile
+        self.on_issue = on_issue
+        self.line = element.sourceline or 0
+        self.product_id = (element.get("product-id") or "").strip()
+
+    def text(self, name: str) -> str | None:
+        child = self.element.find(f"{{{NAMESPACE}}}{name}")
+        return None if child is None else (child.text or "").strip()
+
+    def fail(self, code: str, value: str | None, field: str | None = None) -> _Skip:
+        self.on_issue(make_issue(code, line=self.line, sku_id=self.product_id, value=value, field=field))
+        return _Skip()
+
+    def whole(self, name: str) -> int | None:
+        """A whole, non-negative amount from a child element; None when the element is absent."""
+        text = self.text(name)
+        if text is None:
+            return None
+        if not _NUMBER.fullmatch(text):
+            raise self.fail("INVENTORY_QUANTITY_MALFORMED", text, name)
+        amount = Decimal(text)
+        if amount < 0:
+            raise self.fail("INVENTORY_QUANTITY_NEGATIVE", text, name)
+        if amount != amount.to_integral_value():
+            raise self.fail("INVENTORY_QUANTITY_FRACTIONAL", text, name)
+        return int(amount)
+
+    def read(self) -> InventoryRecord:
+        perpetual_text = self.text("perpetual")
+        perpetual = _BOOLEANS.get((perpetual_text or "false").lower())
+        if perpetual is None:
+            raise self.fail("INVENTORY_FIELD_INVALID", perpetual_text, "perpetual")
+        handling = self.text("preorder-backorder-handling")
+        if handling is not None and handling not in _HANDLING:
+            raise self.fail("INVENTORY_FIELD_INVALID", handling, "preorder-backorder-handling")
+        field = "ats" if self.text("ats") is not None else "allocation"
+        quantity = self.whole(field)
+        preorder_allocation = self.whole("preorder-backorder-allocation")
+        if perpetual:
+            quantity = self.profile.max_inventory
+        elif quantity is None:
+            raise self.fail("INVENTORY_QUANTITY_MISSING", None)
+        elif quantity > self.profile.max_inventory:
+            self.on_issue(make_issue("INVENTORY_QUANTITY_CAPPED", line=self.line, sku_id=self.product_id,
+                                     value=str(quantity), field=field))
+            quantity = self.profile.max_inventory
+        in_stock = self.text("in-stock-date") or self.text("in-stock-datetime")
+        return InventoryRecord(self.line, self.list_id, self.product_id, quantity, perpetual, handling,
+                               preorder_allocation, in_stock)
+
+
+def _release(element: etree._Element) -> None:
+    """Free a finished element and the siblings before it, so memory stays flat."""
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
+def _truncation_note(path: Path, line: int | None) -> str:
+    """Say "truncated" when the parser gave up on the file's last line: the usual cut-off upload."""
+    with open(path, "rb") as handle:
+        last = sum(1 for _ in handle)
+    return " (the file ends early: truncated?)" if line is not None and line >= last else ""
+
+
+def _events(path: Path) -> Iterator[tuple[str, etree._Element]]:
+    """The parse events, with every way the file can fail as a whole turned into InventoryFileError."""
+    try:
+        yield from xmlsafe.iterparse(path, events=("start", "end"))
+    except xmlsafe.UnsafeXmlError as error:
+        raise InventoryFileError(path, None, str(error)) from None
+    except etree.XMLSyntaxError as error:
+        raise InventoryFileError(path, error.lineno, f"not well-formed XML: {error.msg}"
+                                 + _truncation_note(path, error.lineno)) from None
+    except OSError as error:
+        raise InventoryFileError(path, None, f"cannot read the file: {error}") from None
+
+
+def _verify(reader: _RecordReader, seen: set[str]) -> InventoryRecord | None:
+    """The record, or None when it has no product-id, repeats one in its list, or fails a check."""
+    try:
+        if not reader.product_id:
+            raise reader.fail("INVENTORY_PRODUCT_ID_MISSING", None)
+        if reader.product_id in seen:
+            raise reader.fail("INVENTORY_DUPLICATE_RECORD", reader.product_id)
+        seen.add(reader.product_id)
+        return reader.read()
+    except _Skip:
+        return None
+
+
+def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[InventoryRecord]:
+    """Stream verified records; bad records are reported and skipped, a bad file raises."""
+    list_id: str | None = None
+    seen: set[str] = set()
+    root_checked = False
+    for event, element in _events(path):
+        if event == "start":
+            if not root_checked:
+                root_checked = True
+                if element.tag != _ROOT:
+                    name = etree.QName(element)
+                    raise InventoryFileError(path, element.sourceline, (
+                        f"root element <{name.localname}> in namespace {name.namespace or '(none)'!r} is not "
+                        f"<inventory> in the SFCC inventory namespace {NAMESPACE}"))
+            elif element.tag == _LIST:
+                list_id, seen = None, set()
+            continue
+        if element.tag == _HEADER:
+            list_id = (element.get("list-id") or "").strip()
+            if not list_id:
+                raise InventoryFileError(path, element.sourceline, "inventory list header has no list-id")
+        elif element.tag == _RECORD:
+            if not list_id:
+                raise InventoryFileError(path, element.sourceline,
+                                         "record outside a list with a list-id header")
+            record = _verify(_RecordReader(element, list_id, profile, on_issue), seen)
+            _release(element)
+            if record is not None:
+                yield record
+        elif element.tag == _LIST:
+            _release(element)

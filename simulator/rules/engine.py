@@ -1,0 +1,459 @@
+"""Apply the rule catalog to feed rows and product groups: the one engine for review and `check`.
+
+Each rule code in `catalog.RULES` that looks at feed values has one small check function here, in a
+table keyed by that code. A check returns the offending value (what the report shows) or None. The
+engine runs only the checks whose rule applies to the region, so a region limit is data, not an `if`.
+Streaming (`FeedChecker`) and per-product (`check_group`) checking share the same per-group state
+object, so the review and `tiktok-sim check` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from simulator.rules.catalog import Rule, rule
+from simulator.rules.countries import ISO_COUNTRIES
+from simulator.rules.profiles import Profile
+
+if TYPE_CHECKING:
+    from simulator.feedfile import FeedRecord
+
+VALUE_CLIP = 200
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding: which rule, where (line, SKU, product), and the offending value."""
+
+    code: str
+    severity: str
+    field: str
+    message: str
+    hint: str
+    line: int | None = None
+    sku_id: str | None = None
+    item_group_id: str | None = None
+    value: str | None = None
+
+
+def make_issue(code: str, *, line: int | None = None, sku_id: str | None = None,
+               item_group_id: str | None = None, value: str | None = None,
+               field: str | None = None) -> Issue:
+    """An Issue carrying the catalog's severity, message and hint; `field` overrides the rule's."""
+    found = rule(code)
+    return Issue(found.code, found.severity, field or found.field, found.message, found.hint, line,
+                 sku_id or None, item_group_id or None, clip(value))
+
+
+def clip(value: str | None) -> str | None:
+    """Keep reported values short: a 10,000-character description helps nobody in a report."""
+    if value is None or len(value) <= VALUE_CLIP:
+        return value
+    return f"{value[:VALUE_CLIP]}… ({len(value)} characters)"
+
+
+def applies(found: Rule, profile: Profile) -> bool:
+    return not found.regions or profile.region in found.regions
+
+
+def blocks_publication(issues: Iterable[Issue]) -> bool:
+    """Any error keeps the product from being published (FAILED audit)."""
+    return any(issue.severity == "error" for issue in issues)
+
+
+def audit_failed_reasons(issues: Iterable[Issue]) -> list[dict]:
+    """TikTok's `audit_failed_reasons` built from the error issues, one entry per SKU and field."""
+    entries: dict[str, dict] = {}
+    for issue in issues:
+        if issue.severity != "error":
+            continue
+        if issue.sku_id:
+            who = f"sku {issue.sku_id}"
+        else:
+            who = f"product {issue.item_group_id}" if issue.item_group_id else "file"
+        position = f"{who} / {issue.field}"
+        entry = entries.setdefault(position, {"position": position, "reasons": [], "suggestions": []})
+        if issue.message not in entry["reasons"]:
+            entry["reasons"].append(issue.message)
+        if issue.hint not in entry["suggestions"]:
+            entry["suggestions"].append(issue.hint)
+    return list(entries.values())
+
+
+# --- one row -----------------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
+_PROMO = re.compile(
+    r"\b(free\s+shipping|free\s+delivery|best\s+price|lowest\s+price|cheapest|on\s+sale|sale|"
+    r"discount(?:ed)?|clearance|buy\s+now|limited\s+time|hot\s+deal|best\s*seller)\b|\d+\s*%\s*off\b",
+    re.IGNORECASE,
+)
+_PRICE = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})")
+_IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+AVAILABILITY = frozenset({"in stock", "out of stock", "available for order", "preorder", "discontinued"})
+CONDITIONS = frozenset({"new", "refurbished", "used"})
+DEFAULT_FLAGS = frozenset({"true", "false", ""})
+
+
+def is_absolute_url(url: str) -> bool:
+    """An http(s) URL with a host and no whitespace: something TikTok can fetch."""
+    if not url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def undo_cartridge_escaping(text: str) -> str:
+    """The cartridge rewrites each JSON `\\"` as `\\\\"` in variation_properties; turn it back."""
+    return text.replace('\\\\"', '\\"')
+
+
+class Row:
+    """A record's values with the parsed views the checks share, each parsed at most once."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    @cached_property
+    def images(self) -> list[str] | None:
+        try:
+            data = json.loads(self.get("image_urls"))
+        except ValueError:
+            return None
+        images = data.get("images") if isinstance(data, dict) else None
+        if not isinstance(images, list) or not all(isinstance(url, str) for url in images):
+            return None
+        return images
+
+    @cached_property
+    def properties(self) -> dict[str, str] | None:
+        try:
+            data = json.loads(undo_cartridge_escaping(self.get("variation_properties")))
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            return None
+        return data
+
+    @cached_property
+    def price(self) -> tuple[Decimal, str] | None:
+        match = _PRICE.fullmatch(self.get("price"))
+        if match is None:
+            return None
+        try:
+            return Decimal(match.group(1)), match.group(2)
+        except InvalidOperation:
+            return None
+
+
+RowCheck = Callable[[Row, Profile], "str | None"]
+ROW_CHECKS: dict[str, RowCheck] = {}
+
+
+def _row_check(code: str) -> Callable[[RowCheck], RowCheck]:
+    def register(check: RowCheck) -> RowCheck:
+        rule(code)  # fail at import on a code the catalog does not know
+        ROW_CHECKS[code] = check
+        return check
+    return register
+
+
+def _empty(column: str) -> RowCheck:
+    return lambda row, _profile: "" if not row.get(column).strip() else None
+
+
+def _not_in(column: str, allowed: frozenset[str]) -> RowCheck:
+    return lambda row, _profile: None if row.get(column) in allowed else row.get(column)
+
+
+def _longer(column: str, limit: Callable[[Profile], int]) -> RowCheck:
+    def check(row: Row, profile: Profile) -> str | None:
+        value = row.get(column)
+        return value if len(value) > limit(profile) else None
+    return check
+
+
+for _code, _column in (("SKU_ID_MISSING", "sku_id"), ("ITEM_GROUP_ID_MISSING", "item_group_id"),
+                       ("TITLE_MISSING", "title"), ("DESCRIPTION_MISSING", "description"),
+                       ("PRODUCT_CATEGORY_MISSING", "product_category"), ("BRAND_MISSING", "brand")):
+    _row_check(_code)(_empty(_column))
+_row_check("SKU_ID_TOO_LONG")(_longer("sku_id", lambda p: p.sku_id_max))
+_row_check("TITLE_TOO_LONG")(_longer("title", lambda p: p.title_max))
+_row_check("DESCRIPTION_TOO_LONG")(_longer("description", lambda p: p.description_max))
+_row_check("AVAILABILITY_INVALID")(_not_in("availability", AVAILABILITY))
+_row_check("IS_DEFAULT_VARIANT_INVALID")(_not_in("is_default_variant", DEFAULT_FLAGS))
+_row_check("CONDITION_INVALID")(_not_in("condition", CONDITIONS))
+
+
+@_row_check("TITLE_TOO_SHORT")
+def _title_short(row: Row, profile: Profile) -> str | None:
+    title = row.get("title")
+    return title if title.strip() and len(title) < profile.title_min else None
+
+
+@_row_check("TITLE_CONTROL_CHARS")
+def _title_control(row: Row, _profile: Profile) -> str | None:
+    return row.get("title") if _CONTROL.search(row.get("title")) else None
+
+
+@_row_check("TITLE_EMOJI")
+def _title_emoji(row: Row, _profile: Profile) -> str | None:
+    return row.get("title") if _EMOJI.search(row.get("title")) else None
+
+
+@_row_check("TITLE_PROMOTIONAL")
+def _title_promotional(row: Row, _profile: Profile) -> str | None:
+    found = _PROMO.search(row.get("title"))
+    return found.group(0) if found else None
+
+
+@_row_check("IMAGE_URLS_INVALID")
+def _images_invalid(row: Row, _profile: Profile) -> str | None:
+    return row.get("image_urls") if row.images is None else None
+
+
+@_row_check("IMAGE_URLS_NONE")
+def _images_none(row: Row, _profile: Profile) -> str | None:
+    return row.get("image_urls") if row.images == [] else None
+
+
+@_row_check("IMAGE_URLS_TOO_MANY")
+def _images_too_many(row: Row, profile: Profile) -> str | None:
+    count = len(row.images or ())
+    return f"{count} images" if count > profile.images_max else None
+
+
+@_row_check("IMAGE_URL_NOT_ABSOLUTE")
+def _image_not_absolute(row: Row, _profile: Profile) -> str | None:
+    return next((url for url in row.images or () if not is_absolute_url(url)), None)
+
+
+@_row_check("IMAGE_URL_FILE_TYPE")
+def _image_type(row: Row, _profile: Profile) -> str | None:
+    return next((url for url in row.images or () if is_absolute_url(url)
+                 and not urlsplit(url).path.lower().endswith(_IMAGE_TYPES)), None)
+
+
+@_row_check("LANDING_PAGE_URL_INVALID")
+def _landing_page(row: Row, _profile: Profile) -> str | None:
+    url = row.get("landing_page_url")
+    return None if is_absolute_url(url) else url
+
+
+@_row_check("SALE_REGIONS_INVALID")
+def _region_invalid(row: Row, _profile: Profile) -> str | None:
+    region = row.get("sale_regions")
+    return None if region in ISO_COUNTRIES else region
+
+
+@_row_check("SALE_REGIONS_OTHER_REGION")
+def _region_other(row: Row, profile: Profile) -> str | None:
+    region = row.get("sale_regions")
+    return region if region in ISO_COUNTRIES and region != profile.country else None
+
+
+@_row_check("PRICE_MISSING")
+def _price_missing(row: Row, _profile: Profile) -> str | None:
+    return "" if not row.get("price") else None
+
+
+@_row_check("PRICE_FORMAT")
+def _price_format(row: Row, _profile: Profile) -> str | None:
+    return row.get("price") if row.get("price") and row.price is None else None
+
+
+@_row_check("PRICE_CURRENCY")
+def _price_currency(row: Row, profile: Profile) -> str | None:
+    return row.get("price") if row.price and row.price[1] != profile.currency else None
+
+
+@_row_check("PRICE_OUT_OF_RANGE")
+def _price_range(row: Row, profile: Profile) -> str | None:
+    if row.price is None or row.price[1] != profile.currency:
+        return None
+    return None if profile.price_min <= row.price[0] <= profile.price_max else row.get("price")
+
+
+@_row_check("VARIATION_PROPERTIES_INVALID")
+def _properties_invalid(row: Row, _profile: Profile) -> str | None:
+    return row.get("variation_properties") if row.properties is None else None
+
+
+@_row_check("VARIATION_PROPERTY_NAME_LENGTH")
+def _property_name(row: Row, profile: Profile) -> str | None:
+    return next((name for name in row.properties or {}
+                 if not 1 <= len(name) <= profile.property_name_max), None)
+
+
+@_row_check("VARIATION_PROPERTY_VALUE_TOO_LONG")
+def _property_value(row: Row, profile: Profile) -> str | None:
+    return next((value for value in (row.properties or {}).values()
+                 if len(value) > profile.property_value_max), None)
+
+
+@cache
+def _row_checks_for(profile: Profile) -> tuple[tuple[str, RowCheck], ...]:
+    return tuple((code, check) for code, check in ROW_CHECKS.items() if applies(rule(code), profile))
+
+
+def _check_row(record: FeedRecord, profile: Profile) -> tuple[Row, list[Issue]]:
+    row = Row(record.values)
+    issues = []
+    for code, check in _row_checks_for(profile):
+        value = check(row, profile)
+        if value is not None:
+            issues.append(make_issue(code, line=record.line, sku_id=record.sku_id,
+                                     item_group_id=record.item_group_id, value=value))
+    return row, issues
+
+
+# --- one product group ----------------------------------------------------------------------------------
+
+def group_key(record: FeedRecord) -> str:
+    """The product a row belongs to; a row without item_group_id stands alone under its SKU."""
+    return record.item_group_id or record.sku_id or f"line {record.line}"
+
+
+class _Group:
+    """What a product's group rules need to remember: small facts, not the rows themselves."""
+
+    def __init__(self, key: str, profile: Profile) -> None:
+        self.key = key
+        self.profile = profile
+        self.count = 0
+        self.first: tuple[int, str] | None = None
+        self.names: frozenset[str] | None = None
+        self.union: frozenset[str] = frozenset()
+        self.combos: set[frozenset[tuple[str, str]]] = set()
+        self.defaults: list[tuple[int, str]] = []
+        self.brand: str | None = None
+        self.category: str | None = None
+        self.issues: list[Issue] = []
+
+    def add(self, record: FeedRecord, row: Row) -> None:
+        self.count += 1
+        for code, check in _add_checks_for(self.profile):
+            value = check(self, row)
+            if value is not None:
+                self.issues.append(make_issue(code, line=record.line, sku_id=record.sku_id,
+                                              item_group_id=self.key, value=value))
+        self.first = self.first or (record.line, record.sku_id)
+        if row.properties is not None:
+            self.names = self.names if self.names is not None else frozenset(row.properties)
+            self.union |= frozenset(row.properties)
+            self.combos.add(frozenset(row.properties.items()))
+        if row.get("is_default_variant") == "true":
+            self.defaults.append((record.line, record.sku_id))
+        self.brand = self.brand if self.brand is not None else row.get("brand")
+        self.category = self.category if self.category is not None else row.get("product_category")
+
+    def finish(self) -> list[Issue]:
+        issues = list(self.issues)
+        for code, check in _finish_checks_for(self.profile):
+            found = check(self)
+            if found is not None:
+                (line, sku_id), value = found
+                issues.append(make_issue(code, line=line, sku_id=sku_id, item_group_id=self.key, value=value))
+        return issues
+
+
+GroupAddCheck = Callable[[_Group, Row], "str | None"]
+GroupFinishCheck = Callable[[_Group], "tuple[tuple[int, str], str] | None"]
+GROUP_ADD_CHECKS: dict[str, GroupAddCheck] = {
+    # run before the row is folded into the group's facts, so "differs from the first SKU" works
+    "GROUP_TOO_MANY_SKUS": lambda g, _row: f"{g.count} SKUs" if g.count == g.profile.max_skus + 1 else None,
+    "GROUP_TOO_MANY_PROPERTIES": lambda g, row: (
+        ", ".join(sorted(g.union | set(row.properties)))
+        if row.properties is not None and len(g.union) <= g.profile.properties_max
+        < len(g.union | set(row.properties)) else None),
+    "GROUP_PROPERTY_NAMES_DIFFER": lambda g, row: (
+        ", ".join(row.properties) or "(none)"
+        if row.properties is not None and g.names is not None and frozenset(row.properties) != g.names
+        else None),
+    "GROUP_DUPLICATE_COMBINATION": lambda g, row: (
+        json.dumps(row.properties, ensure_ascii=False)
+        if row.properties is not None and frozenset(row.properties.items()) in g.combos else None),
+    "GROUP_BRAND_INCONSISTENT": lambda g, row: (
+        row.get("brand") if g.brand is not None and row.get("brand") != g.brand else None),
+    "GROUP_CATEGORY_INCONSISTENT": lambda g, row: (
+        row.get("product_category")
+        if g.category is not None and row.get("product_category") != g.category else None),
+}
+GROUP_FINISH_CHECKS: dict[str, GroupFinishCheck] = {
+    # the second default is the one to fix; with none, point at the product's first SKU
+    "GROUP_DEFAULT_VARIANT_COUNT": lambda g: (
+        None if len(g.defaults) == 1 or g.first is None
+        else ((g.defaults[1] if g.defaults else g.first), f"{len(g.defaults)} default variants")),
+}
+
+
+@cache
+def _add_checks_for(profile: Profile) -> tuple[tuple[str, GroupAddCheck], ...]:
+    return tuple((c, f) for c, f in GROUP_ADD_CHECKS.items() if applies(rule(c), profile))
+
+
+@cache
+def _finish_checks_for(profile: Profile) -> tuple[tuple[str, GroupFinishCheck], ...]:
+    return tuple((c, f) for c, f in GROUP_FINISH_CHECKS.items() if applies(rule(c), profile))
+
+
+def _by_line(issue: Issue) -> tuple[int, str]:
+    return (issue.line or 0, issue.code)
+
+
+def check_group(records: Sequence[FeedRecord], profile: Profile) -> list[Issue]:
+    """Row rules for each record, then group rules for the product; records share one item_group_id."""
+    issues: list[Issue] = []
+    groups: dict[str, _Group] = {}
+    for record in records:
+        row, found = _check_row(record, profile)
+        issues += found
+        key = group_key(record)
+        groups.setdefault(key, _Group(key, profile)).add(record, row)
+    for group in groups.values():
+        issues += group.finish()
+    return issues
+
+
+class FeedChecker:
+    """Streaming check of one product feed: memory holds per-SKU ids and per-product facts only."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._seen: set[str] = set()
+        self._groups: dict[str, _Group] = {}
+
+    def add(self, record: FeedRecord) -> list[Issue]:
+        """Row rules for this record, plus SKU_ID_DUPLICATE; a repeated SKU is kept out of its group."""
+        row, issues = _check_row(record, self.profile)
+        sku_id = record.sku_id
+        if sku_id and sku_id in self._seen:
+            issues.append(make_issue("SKU_ID_DUPLICATE", line=record.line, sku_id=sku_id,
+                                     item_group_id=record.item_group_id, value=sku_id))
+            return issues
+        self._seen.add(sku_id)
+        key = group_key(record)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(key, self.profile)
+        group.add(record, row)
+        return issues
+
+    def finish(self) -> list[Issue]:
+        """Group rules for every product seen, in line order."""
+        issues = [issue for group in self._groups.values() for issue in group.finish()]
+        return sorted(issues, key=_by_line)
