@@ -21,6 +21,7 @@ from lxml import etree
 
 from connector.xmlsafe import XmlInputError, open_iterparse
 
+CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
@@ -32,8 +33,10 @@ def local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def iter_records(path: Path, root_name: str, names: Iterable[str]) -> Iterator[etree._Element]:
-    """Yield each finished element named in `names`, after checking the file's root element.
+def iter_records(
+    path: Path, namespace: str, root_name: str, names: Iterable[str]
+) -> Iterator[etree._Element]:
+    """Yield each finished element named in `names`, after checking the root element and namespace.
 
     The caller calls `release` on every element it is done with, so memory stays flat.
     """
@@ -44,10 +47,11 @@ def iter_records(path: Path, root_name: str, names: Iterable[str]) -> Iterator[e
         raise XmlInputError(path, None, None, "empty XML document") from None
     finally:
         first.close()
-    if local(root.tag) != root_name:
+    if root.tag != f"{{{namespace}}}{root_name}":
         raise XmlInputError(path, root.sourceline, None,
-                            f"expected a <{root_name}> document, found <{local(root.tag)}>")
-    for _, element in open_iterparse(path, events=("end",), tag=tuple("{*}" + name for name in names)):
+                            f"expected <{root_name}> in namespace {namespace}, found {root.tag}")
+    tags = tuple(f"{{{namespace}}}{name}" for name in names)
+    for _, element in open_iterparse(path, events=("end",), tag=tags):
         yield element
 
 
@@ -97,7 +101,9 @@ def parse_datetime(path: Path, element: etree._Element) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def parse_decimal(path: Path, element: etree._Element, value: str, field: str, signed: bool = False) -> Decimal:
+def parse_decimal(
+    path: Path, element: etree._Element, value: str, field: str, signed: bool = False
+) -> Decimal:
     """A finite decimal (non-negative unless `signed`); anything else names file, line and field."""
     try:
         number = Decimal(value.strip())
@@ -227,7 +233,8 @@ CatalogRecord = Product | VariationAttribute | CategoryAssignment
 def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]:
     """Stream the products, shared variation attributes and category assignments of one catalog."""
     reader = _CatalogReader(path, context)
-    for element in iter_records(path, "catalog", ("product", "variation-attribute", "category-assignment")):
+    names = ("product", "variation-attribute", "category-assignment")
+    for element in iter_records(path, CATALOG_NS, "catalog", names):
         parent = element.getparent()
         if parent is None or local(parent.tag) != "catalog":
             continue  # a product's own variation attribute: read with its product
@@ -280,7 +287,8 @@ class _CatalogReader:
                 product.is_set = len(child) > 0
             elif tag == "variations":
                 self._variations(child, product)
-        product.name, product.short_description, product.long_description = name.value, short.value, long.value
+        product.name, product.short_description = name.value, short.value
+        product.long_description = long.value
         product.online = flag.value is True and in_window(start.value, end.value, self.now)  # type: ignore[arg-type]
         return product
 
@@ -332,8 +340,8 @@ class _CatalogReader:
             elif tag == "variants":
                 for variant in part:
                     if local(variant.tag) == "variant":
-                        is_default = variant.get("default") in _TRUE
-                        product.variants.append((required_attribute(self.path, variant, "product-id"), is_default))
+                        variant_id = required_attribute(self.path, variant, "product-id")
+                        product.variants.append((variant_id, variant.get("default") in _TRUE))
             elif tag == "variation-groups":
                 product.variation_groups.extend(required_attribute(self.path, group, "product-id")
                                                 for group in part if local(group.tag) == "variation-group")

@@ -246,13 +246,12 @@ class SiteScan:
 
     def _add_product(self, product: Product) -> None:
         kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM
-        images = json.dumps([[group.match, group.paths] for group in product.images]) if product.images else ""
-        attrs = json.dumps([_attribute_json(attribute) for attribute in product.attributes]) \
-            if product.attributes else ""
+        groups = [[group.match, group.paths] for group in product.images]
+        attrs = [_attribute_json(item) for item in product.attributes]
         self._add(_INSERT_PRODUCT, (
             product.product_id, kind, int(product.online), product.name, product.short_description,
-            product.long_description, product.brand, product.manufacturer_sku, images,
-            json.dumps(product.values) if product.values else "", attrs,
+            product.long_description, product.brand, product.manufacturer_sku, _json_or_empty(groups),
+            _json_or_empty(product.values), _json_or_empty(attrs),
         ))
         for position, (variant_id, is_default) in enumerate(product.variants):
             self._add(_INSERT_VARIANT, (variant_id, product.product_id, position, int(is_default)))
@@ -301,6 +300,11 @@ class SiteScan:
                        json.loads(vals) if vals else {}, tuple(attributes))
 
 
+def _json_or_empty(value: object) -> str:
+    """Empty containers are stored as "" so most products cost no JSON decoding when rows are built."""
+    return json.dumps(value) if value else ""
+
+
 def _attribute_json(attribute: VariationAttribute) -> list[object]:
     return [attribute.attribute_id, attribute.variation_attribute_id, attribute.display_name,
             None if attribute.values is None else [list(pair) for pair in attribute.values]]
@@ -325,7 +329,8 @@ def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list
     """
     best, paths = -1, []
     for group in groups:
-        if not all(values.get(key) == value if key else value in values.values() for key, value in group.match):
+        if not all(values.get(key) == value if key else value in values.values()
+                   for key, value in group.match):
             continue
         if len(group.match) > best:
             best, paths = len(group.match), list(group.paths)

@@ -53,7 +53,7 @@ class StockRecord:
 
 def read_inventory(path: Path, with_xml: bool = False) -> Iterator[ListHeader | StockRecord]:
     """Each list's header, then its records (records with `mode="delete"` are skipped)."""
-    for element in iter_records(path, "inventory", ("header", "record")):
+    for element in iter_records(path, INVENTORY_NS, "inventory", ("header", "record")):
         if local(element.tag) == "header":
             yield _header(path, element, with_xml)
         else:
@@ -99,7 +99,8 @@ def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
         elif tag == "in-stock-date":
             _date(path, child)
         elif tag == "preorder-backorder-handling" and text_of(child).strip() not in _HANDLING:
-            raise XmlInputError(path, child.sourceline, tag, f"not none/preorder/backorder: {text_of(child)!r}")
+            raise XmlInputError(path, child.sourceline, tag,
+                                f"not none/preorder/backorder: {text_of(child)!r}")
     return StockRecord(product_id, in_stock, serialise(record) if with_xml else "")
 
 

@@ -28,6 +28,7 @@ from connector.catalog import (
 )
 from connector.xmlsafe import XmlInputError
 
+PRICEBOOK_NS = "http://www.demandware.com/xml/impex/pricebook/2006-10-31"
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
@@ -51,7 +52,7 @@ class Price:
 def read_pricebook(path: Path, now: datetime) -> Iterator[PriceBook | Price]:
     """Each book's header, then its applicable prices (none for a book that is not applicable)."""
     applicable = False
-    for element in iter_records(path, "pricebooks", ("header", "price-table")):
+    for element in iter_records(path, PRICEBOOK_NS, "pricebooks", ("header", "price-table")):
         if local(element.tag) == "header":
             book = _header(path, element, now)
             applicable = book.applicable
@@ -96,9 +97,8 @@ def _table_amount(path: Path, table: etree._Element, now: datetime) -> float | N
             start = parse_datetime(path, child)
         elif tag == "online-to":
             end = parse_datetime(path, child)
-        elif tag == "amount":
-            if parse_decimal(path, child, child.get("quantity") or "1", "quantity") == 1:
-                amounts.append(float(parse_decimal(path, child, text_of(child), "amount")))
+        elif tag == "amount" and parse_decimal(path, child, child.get("quantity") or "1", "quantity") == 1:
+            amounts.append(float(parse_decimal(path, child, text_of(child), "amount")))
     if not amounts or not in_window(start, end, now):
         return None
     return min(amounts)
