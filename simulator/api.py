@@ -1,0 +1,242 @@
+"""HTTP handlers: the TikTok endpoints the cartridge calls, the product read API, and the sim's own API.
+
+Handlers only translate HTTP to the store and the job runner and back (moto's responses.py role).
+Errors answer HTTP 200 with a non-zero `code`, as TikTok's Open API does (docs/formats.md section 6).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, current_app, jsonify, request
+
+from simulator.dav import DAV_MOUNT
+from simulator.store import Store, Tenant, get_product, search_products
+
+NOT_JSON_OBJECT = 40001
+MISSING_KEY = 40002
+BAD_VALUE = 40003
+UNKNOWN_TENANT = 40004
+URL_OUTSIDE_TENANT = 40005
+PRODUCT_NOT_FOUND = 12052032
+
+UPDATE_TYPES = {"product": ("update", "delete", "create"), "inventory": ("create", "update")}
+PRODUCT_STATUSES = (
+    "DRAFT",
+    "PENDING",
+    "FAILED",
+    "ACTIVATE",
+    "SELLER_DEACTIVATED",
+    "PLATFORM_DEACTIVATED",
+    "FREEZE",
+    "DELETED",
+)
+MAX_PAGE_SIZE = 100
+
+tiktok_api = Blueprint("tiktok", __name__)
+sim_api = Blueprint("sim", __name__)
+
+
+class ApiError(Exception):
+    """A refusal with TikTok's non-zero code; answered with HTTP 200."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def envelope(code: int, message: str, data: Any = None) -> dict[str, Any]:
+    """TikTok's answer shape: code 0 means success."""
+    return {
+        "code": code,
+        "message": message,
+        "request_id": secrets.token_hex(16),
+        "data": {} if data is None else data,
+    }
+
+
+@tiktok_api.errorhandler(ApiError)
+def _refused(error: ApiError):
+    return jsonify(envelope(error.code, error.message))
+
+
+def _store() -> Store:
+    return current_app.extensions["sim"]["store"]
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(NOT_JSON_OBJECT, "the request body is not a JSON object")
+    return body
+
+
+def _required(obj: dict[str, Any], key: str, where: str = "") -> Any:
+    value = obj.get(key)
+    if value is None or value == "" or value == {}:
+        raise ApiError(MISSING_KEY, f"required key '{where}{key}' is missing or empty")
+    return value
+
+
+def _text(obj: dict[str, Any], key: str, where: str = "") -> str:
+    value = _required(obj, key, where)
+    if not isinstance(value, str):
+        raise ApiError(BAD_VALUE, f"'{where}{key}' must be a string")
+    return value
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default_port
+
+
+def check_folder_url(url: str, tenant: Tenant) -> None:
+    """Refuse (40005) any URL off the tenant's WebDAV origin or outside its Impex root."""
+    parts = urlsplit(url)
+    if _origin(url) != _origin(tenant.webdav_base) or parts.username or parts.password:
+        raise ApiError(
+            URL_OUTSIDE_TENANT,
+            f"url {url!r} is not on the tenant's registered WebDAV host {tenant.webdav_base!r}",
+        )
+    segments = unquote(parts.path).split("/")
+    inside = parts.path == DAV_MOUNT or parts.path.startswith(DAV_MOUNT + "/")
+    if not inside or parts.query or parts.fragment or any(s in (".", "..") for s in segments):
+        raise ApiError(URL_OUTSIDE_TENANT, f"url {url!r} is not below {DAV_MOUNT}")
+
+
+@tiktok_api.post("/tbp/v2.0/feed/download/")
+def feed_download():
+    """The cartridge's alert: validate, record a job, answer at once; the work runs in the background."""
+    body = _json_object()
+    platform = _text(body, "business_platform")
+    tenant_id = _text(body, "external_business_id")
+    params = _required(body, "params")
+    if not isinstance(params, dict):
+        raise ApiError(BAD_VALUE, "'params' must be a JSON object")
+    url = _text(params, "url", "params.")
+    feed_type = _text(params, "feed_type", "params.")
+    update_type = _text(params, "update_type", "params.")
+    if platform != "SALESFORCE":
+        raise ApiError(BAD_VALUE, f"business_platform {platform!r} is not allowed (expected 'SALESFORCE')")
+    if feed_type not in UPDATE_TYPES:
+        raise ApiError(BAD_VALUE, f"params.feed_type {feed_type!r} is not allowed (product, inventory)")
+    if update_type not in UPDATE_TYPES[feed_type]:
+        allowed = ", ".join(UPDATE_TYPES[feed_type])
+        raise ApiError(
+            BAD_VALUE, f"params.update_type {update_type!r} is not allowed for {feed_type} ({allowed})"
+        )
+    tenant = _store().get_tenant(tenant_id)
+    if tenant is None:
+        raise ApiError(
+            UNKNOWN_TENANT, f"unknown external_business_id {tenant_id!r}: the shop never onboarded"
+        )
+    check_folder_url(url, tenant)
+    job_id = current_app.extensions["sim"]["runner"].submit(
+        tenant.id, feed_type, update_type, url.rstrip("/")
+    )
+    return jsonify(envelope(0, "OK", {"job_id": str(job_id)}))
+
+
+def _external_data() -> dict[str, Any]:
+    """Decode `external_data` from the raw query: the cartridge appends base64 without URL-encoding it."""
+    for pair in request.query_string.decode("latin-1").split("&"):
+        name, _, value = pair.partition("=")
+        if name == "external_data" and value:
+            raw = unquote(value).replace(" ", "+")
+            try:
+                decoded = json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4)))
+            except (binascii.Error, ValueError) as error:
+                raise ApiError(BAD_VALUE, f"external_data is not base64 JSON: {error}") from error
+            return decoded if isinstance(decoded, dict) else {}
+    return {}
+
+
+@tiktok_api.post("/tbp/v2.0/salesforce/auth_callback/")
+def auth_callback():
+    """Onboarding: record the tenant, its WebDAV origin and the Basic credentials for it."""
+    body = _json_object()
+    extra = _external_data()
+    tenant_id = _text(body, "external_business_id")
+    user = _text(body, "commerce_cloud_username")
+    password = _text(body, "commerce_cloud_password")
+    webdav_url = body.get("webdav_url") or ""
+    if not webdav_url and extra.get("domain"):
+        domain = str(extra["domain"])
+        webdav_url = domain if "://" in domain else f"https://{domain}"
+    if not webdav_url:
+        raise ApiError(MISSING_KEY, "required key 'webdav_url' (or 'domain' in external_data) is missing")
+    scheme, host, port = _origin(webdav_url)
+    if scheme not in ("http", "https") or not host:
+        raise ApiError(BAD_VALUE, f"webdav_url {webdav_url!r} is not an http(s) URL")
+    base = f"{scheme}://{host}" + (f":{port}" if port not in (80, 443) else "")
+    site_id = str(body.get("site_id") or "")
+    _store().put_tenant(Tenant(tenant_id, base, user, password, site_id))
+    return jsonify(envelope(0, "OK"))
+
+
+@tiktok_api.get("/product/202309/products/<product_id>")
+def product_get(product_id: str):
+    product = get_product(_store(), product_id)
+    if product is None:
+        raise ApiError(PRODUCT_NOT_FOUND, f"product {product_id} does not exist")
+    return jsonify(envelope(0, "Success", product))
+
+
+def _page_size() -> int:
+    raw = request.args.get("page_size", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ApiError(BAD_VALUE, f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw!r}")
+    return int(raw)
+
+
+def _page_after() -> int:
+    token = request.args.get("page_token", "")
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise ApiError(BAD_VALUE, f"page_token {token!r} is not a token this server gave out") from error
+
+
+@tiktok_api.post("/product/202312/products/search")
+def product_search():
+    """Cursor-paged search; `status` filters, absent or `ALL` means every status."""
+    body = request.get_json(force=True, silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise ApiError(NOT_JSON_OBJECT, "the request body is not a JSON object")
+    status = body.get("status") or None
+    if status == "ALL":
+        status = None
+    if status is not None and status not in PRODUCT_STATUSES:
+        raise ApiError(BAD_VALUE, f"status {status!r} is not allowed ({', '.join(PRODUCT_STATUSES)})")
+    products, total, last = search_products(_store(), status, _page_after(), _page_size())
+    token = base64.urlsafe_b64encode(str(last).encode()).decode() if last is not None else ""
+    return jsonify(
+        envelope(0, "Success", {"products": products, "total_count": total, "next_page_token": token})
+    )
+
+
+@sim_api.get("/_sim/health")
+def health():
+    return jsonify({"status": "ok"})
+
+
+@sim_api.get("/api/jobs")
+def jobs_list():
+    return jsonify({"jobs": _store().list_jobs()})
+
+
+@sim_api.get("/api/jobs/<int:job_id>")
+def job_get(job_id: int):
+    job = _store().get_job(job_id)
+    if job is None:
+        return jsonify(envelope(40400, f"job {job_id} does not exist")), 404
+    return jsonify(job)

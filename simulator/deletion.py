@@ -1,0 +1,77 @@
+"""Delete: remove the SKUs a delete feed lists; a product left with no SKU becomes DELETED.
+
+Deleted SKUs stay in the table, flagged, so a later feed can bring them back and the product API can
+still show a DELETED product. Unknown SKUs are reported on the job and are not fatal: a delete feed
+may well repeat a SKU the shop already dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from simulator.jobs import JobContext
+from simulator.pickup import mark_processed
+from simulator.publish import DELETED, Change, transition
+from simulator.review import write_history
+from simulator.rules.engine import make_issue
+from simulator.store import BATCH, job_batches
+
+
+def delete(ctx: JobContext) -> None:
+    """Flag the listed SKUs deleted and retire emptied products, in one transaction."""
+    tenant = ctx.tenant.id
+    removed: dict[tuple[str, str], int] = defaultdict(int)
+    with ctx.store.transaction() as conn:
+        for rows in job_batches(
+            conn,
+            "SELECT rowid, file, line, sku_id FROM staged_rows WHERE job_id = ? AND rowid > ?",
+            ctx.job_id,
+        ):
+            skus = list({row["sku_id"] for row in rows})
+            live = dict(
+                conn.execute(
+                    f"SELECT sku_id, item_group_id FROM skus WHERE tenant = ? AND deleted = 0"
+                    f" AND sku_id IN ({','.join('?' * len(skus))})",
+                    (tenant, *skus),
+                ).fetchall()
+            )
+            for row in rows:
+                group = live.pop(row["sku_id"], None)
+                if group is None:
+                    ctx.add_issue(
+                        make_issue(
+                            "DELETE_UNKNOWN_SKU",
+                            line=row["line"],
+                            sku_id=row["sku_id"],
+                            item_group_id="",
+                            value=row["sku_id"],
+                        ),
+                        row["file"],
+                    )
+                    ctx.count("unknown")
+                    continue
+                removed[(row["file"], group)] += 1
+                conn.execute(
+                    "UPDATE skus SET deleted = 1, updated_at = ? WHERE tenant = ? AND sku_id = ?",
+                    (time.time(), tenant, row["sku_id"]),
+                )
+                ctx.count("deleted")
+        write_history(
+            conn, ctx, {key: {"fields": ["deleted"], "removed_skus": n} for key, n in removed.items()}
+        )
+        emptied = [
+            group
+            for group in {g for _, g in removed}
+            if not conn.execute(
+                "SELECT 1 FROM skus WHERE tenant = ? AND item_group_id = ? AND deleted = 0 LIMIT 1",
+                (tenant, group),
+            ).fetchone()
+        ]
+        for start in range(0, len(emptied), BATCH):
+            transition(
+                conn, ctx, [Change(group, DELETED) for group in sorted(emptied[start : start + BATCH])]
+            )
+        ctx.count("products_deleted", len(emptied))
+        mark_processed(conn, ctx)
+    ctx.save()

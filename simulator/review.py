@@ -1,0 +1,177 @@
+"""Review: fold the staged feed rows into the shop, then check every product they touched.
+
+Rows identical to what the shop holds change nothing, so a re-delivered file sends no product back to
+review. Changed or new products go to PENDING/AUDITING in the same transaction that stores the rows
+and marks the files processed; their outcome is decided here and applied by the publish step.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from simulator.feedfile import FeedRecord
+from simulator.jobs import JobContext
+from simulator.pickup import mark_processed
+from simulator.publish import PENDING, Change, transition
+from simulator.rules.engine import Issue, audit_failed_reasons, blocks_publication, check_group
+from simulator.rules.profiles import get_profile
+from simulator.store import job_batches
+
+DELETED_OUTCOME = -1
+
+
+@dataclass
+class FileChange:
+    """What one feed file did to one product: the fields it changed and how many SKUs."""
+
+    fields: set[str] = field(default_factory=set)
+    added: int = 0
+    changed: int = 0
+
+
+def _apply_batch(
+    conn: sqlite3.Connection,
+    ctx: JobContext,
+    rows: list[sqlite3.Row],
+    changes: dict[tuple[str, str], FileChange],
+) -> set[str]:
+    """Upsert the new and changed SKUs of a batch of staged rows; returns the groups touched."""
+    tenant = ctx.tenant.id
+    skus = list({row["sku_id"] for row in rows})
+    stored = {
+        r[0]: (r[1], r[2], r[3])
+        for r in conn.execute(
+            f"SELECT sku_id, item_group_id, row_values, deleted FROM skus WHERE tenant = ?"
+            f" AND sku_id IN ({','.join('?' * len(skus))})",
+            (tenant, *skus),
+        )
+    }
+    touched: set[str] = set()
+    upserts = []
+    now = time.time()
+    for row in rows:
+        sku, group, values = row["sku_id"], row["item_group_id"], row["row_values"]
+        old = stored.get(sku)
+        if old is not None and not old[2] and old[0] == group and old[1] == values:
+            ctx.count("unchanged")
+            continue
+        new = json.loads(values)
+        change = changes.setdefault((row["file"], group), FileChange())
+        if old is None or old[2]:
+            change.added += 1
+            change.fields.update(k for k, v in new.items() if v not in ("", None))
+        else:
+            change.changed += 1
+            before = json.loads(old[1])
+            change.fields.update(k for k in new.keys() | before.keys() if new.get(k) != before.get(k))
+            if old[0] != group:
+                touched.add(old[0])
+                changes.setdefault((row["file"], old[0]), FileChange()).fields.add("item_group_id")
+        stored[sku] = (group, values, 0)
+        touched.add(group)
+        upserts.append((tenant, sku, group, row["line"], row["file"], values, now))
+    conn.executemany(
+        "INSERT INTO skus (tenant, sku_id, item_group_id, line, file, row_values, deleted, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (tenant, sku_id) DO UPDATE SET"
+        " item_group_id = excluded.item_group_id, line = excluded.line, file = excluded.file,"
+        " row_values = excluded.row_values, deleted = 0, updated_at = excluded.updated_at",
+        upserts,
+    )
+    ctx.count("skus_changed", len(upserts))
+    return touched
+
+
+def write_history(conn: sqlite3.Connection, ctx: JobContext, changes: dict[tuple[str, str], dict]) -> None:
+    """One history entry per (file, product): which fields that file changed."""
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO history (tenant, item_group_id, job_id, file, at, change) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (ctx.tenant.id, group, ctx.job_id, file, now, json.dumps(change))
+            for (file, group), change in changes.items()
+        ],
+    )
+
+
+def _apply(ctx: JobContext) -> None:
+    """Store changed rows, send their products (and any left PENDING by an interrupted job) to review."""
+    changes: dict[tuple[str, str], FileChange] = {}
+    with ctx.store.transaction() as conn:
+        for rows in job_batches(
+            conn, "SELECT rowid, * FROM staged_rows WHERE job_id = ? AND rowid > ?", ctx.job_id
+        ):
+            touched = _apply_batch(conn, ctx, rows, changes)
+            conn.executemany(
+                "INSERT OR IGNORE INTO job_groups (job_id, item_group_id) VALUES (?, ?)",
+                [(ctx.job_id, group) for group in touched],
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO job_groups (job_id, item_group_id) SELECT ?, item_group_id"
+            " FROM products WHERE tenant = ? AND status = ?",
+            (ctx.job_id, ctx.tenant.id, PENDING),
+        )
+        write_history(
+            conn,
+            ctx,
+            {
+                key: {"fields": sorted(c.fields), "added_skus": c.added, "changed_skus": c.changed}
+                for key, c in changes.items()
+            },
+        )
+        for rows in job_batches(
+            conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
+        ):
+            transition(conn, ctx, [Change(row["item_group_id"], PENDING) for row in rows])
+        mark_processed(conn, ctx)
+
+
+def _title(records: list[FeedRecord]) -> str:
+    default = next((r for r in records if r.values.get("is_default_variant", "").lower() == "true"), None)
+    return (default or records[0]).values.get("title", "")
+
+
+def _issue_view(issue: Issue) -> dict:
+    return {"code": issue.code, "field": issue.field, "message": issue.message, "sku_id": issue.sku_id}
+
+
+def _outcome(ctx: JobContext, conn: sqlite3.Connection, group: str, profile: object) -> tuple:
+    records = [
+        FeedRecord(line, json.loads(values))
+        for line, values in conn.execute(
+            "SELECT line, row_values FROM skus WHERE tenant = ? AND item_group_id = ? AND deleted = 0"
+            " ORDER BY sku_id",
+            (ctx.tenant.id, group),
+        )
+    ]
+    if not records:
+        return (ctx.job_id, group, DELETED_OUTCOME, "", "[]", "[]")
+    issues = check_group(records, profile)
+    for issue in issues:
+        ctx.add_issue(issue, "")
+    failed = blocks_publication(issues)
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [_issue_view(i) for i in issues if i.severity != "error"]
+    reasons = audit_failed_reasons(errors or issues) if failed else []
+    return (ctx.job_id, group, 0 if failed else 1, _title(records), json.dumps(reasons), json.dumps(warnings))
+
+
+def review(ctx: JobContext) -> None:
+    """Apply the staged rows, then check each touched product and record its outcome for publish."""
+    _apply(ctx)
+    profile = get_profile(ctx.tenant.region)
+    conn = ctx.store.connection()
+    for rows in job_batches(
+        conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
+    ):
+        outcomes = [_outcome(ctx, conn, row["item_group_id"], profile) for row in rows]
+        with ctx.store.transaction() as write:
+            write.executemany(
+                "INSERT INTO job_outcomes (job_id, item_group_id, passed, title, reasons, warnings)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                outcomes,
+            )
+        ctx.count("products", len(outcomes))
+    ctx.save()

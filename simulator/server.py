@@ -1,0 +1,114 @@
+"""One process, one port: the embedded SFCC WebDAV and the TikTok Shop app behind one cheroot server.
+
+One port keeps a local run zero-configuration: the default tenant's WebDAV host is this server, so
+`tiktok-sim serve` registers itself as that tenant once the port is bound.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from cheroot import wsgi
+
+from simulator.app import create_app
+from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
+from simulator.jobs import JobRunner
+from simulator.store import Store, Tenant
+
+STARTUP_TIMEOUT_S = 15.0
+WORKER_THREADS = 16
+
+
+class SimServer:
+    """The simulator on `host:port` (0 picks a free port); `start()` returns once it answers health."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        dav_user: str | None = None,
+        dav_password: str | None = None,
+        external_business_id: str = "sfcc-sim-tenant",
+        region: str = "US",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.dav_user = dav_user or "sim-" + secrets.token_urlsafe(6)
+        self.dav_password = dav_password or secrets.token_urlsafe(18)
+        self.external_business_id = external_business_id
+        self.region = region
+        self._server: wsgi.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.store: Store | None = None
+        self.runner: JobRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def dav_url(self) -> str:
+        return self.base_url + DAV_MOUNT
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.data_dir / "shop.sqlite3")
+        self.runner = JobRunner(self.store, self.data_dir)
+        dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
+        app = create_app(self.store, self.runner)
+        dispatcher = wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app})
+        self._server = wsgi.Server(
+            (self.host, self.port), dispatcher, numthreads=WORKER_THREADS, server_name="tiktok-sim"
+        )
+        self._server.prepare()
+        self.port = self._server.bind_addr[1]
+        self.store.put_tenant(
+            Tenant(
+                self.external_business_id, self.base_url, self.dav_user, self.dav_password, region=self.region
+            )
+        )
+        self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
+        self._thread.start()
+        self.runner.start()
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(self.base_url + "/_sim/health", timeout=2) as answer:
+                    if answer.status == 200 and json.load(answer):
+                        return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.runner is not None:
+            self.runner.stop()
+        if self.store is not None:
+            self.store.close()
+        self._server = self._thread = self.runner = self.store = None
+
+    def __enter__(self) -> SimServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

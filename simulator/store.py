@@ -1,0 +1,359 @@
+"""SQLite state of the simulated shop: tenants, processed files, jobs, products, SKUs, stock, history.
+
+The backend state lives here, apart from HTTP handling (moto's models/responses split), so the Flask
+handlers, the job steps and the tests all read the same tables. One connection per thread, WAL mode,
+so the API answers while a job writes. Step modules run their own batched SQL on `connection()`;
+this module owns the schema and the reads shared by several modules.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# TikTok ids are long numeric strings; ours are a fixed base plus the SQLite rowid, so they are stable.
+PRODUCT_ID_BASE = 1729000000000000000
+SKU_ID_BASE = 1731000000000000000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    id TEXT PRIMARY KEY, webdav_base TEXT NOT NULL, user TEXT NOT NULL, password TEXT NOT NULL,
+    site_id TEXT NOT NULL DEFAULT '', region TEXT NOT NULL DEFAULT 'US', registered_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, feed_type TEXT NOT NULL, update_type TEXT NOT NULL,
+    url TEXT NOT NULL, state TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    steps TEXT NOT NULL DEFAULT '[]', counts TEXT NOT NULL DEFAULT '{}', issues TEXT NOT NULL DEFAULT '[]',
+    report TEXT NOT NULL DEFAULT '{}', files TEXT NOT NULL DEFAULT '[]', error TEXT
+);
+CREATE TABLE IF NOT EXISTS processed_files (
+    tenant TEXT NOT NULL, href TEXT NOT NULL, size INTEGER, etag TEXT, job_id INTEGER NOT NULL,
+    processed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS processed_files_key ON processed_files (tenant, href);
+CREATE TABLE IF NOT EXISTS products (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, item_group_id TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL, audit_status TEXT NOT NULL, audit_failed_reasons TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS products_group ON products (tenant, item_group_id);
+CREATE INDEX IF NOT EXISTS products_status ON products (status, id);
+CREATE TABLE IF NOT EXISTS skus (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL,
+    line INTEGER NOT NULL, file TEXT NOT NULL, row_values TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS skus_sku ON skus (tenant, sku_id);
+CREATE INDEX IF NOT EXISTS skus_group ON skus (tenant, item_group_id);
+CREATE TABLE IF NOT EXISTS stock (
+    tenant TEXT NOT NULL, sku_id TEXT NOT NULL, warehouse_id TEXT NOT NULL, list_id TEXT NOT NULL,
+    quantity INTEGER NOT NULL, handling TEXT NOT NULL DEFAULT '', preorder_allocation INTEGER,
+    in_stock_date TEXT, updated_at REAL NOT NULL, PRIMARY KEY (tenant, sku_id, warehouse_id)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, item_group_id TEXT NOT NULL, job_id INTEGER NOT NULL,
+    file TEXT NOT NULL, at REAL NOT NULL, change TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_group ON history (tenant, item_group_id);
+CREATE TABLE IF NOT EXISTS status_history (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, item_group_id TEXT NOT NULL, status TEXT NOT NULL,
+    audit_status TEXT NOT NULL, job_id INTEGER NOT NULL, at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_history_group ON status_history (tenant, item_group_id);
+CREATE TABLE IF NOT EXISTS staged_rows (
+    job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
+    sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE IF NOT EXISTS staged_stock (
+    job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
+    list_id TEXT NOT NULL, sku_id TEXT NOT NULL, quantity INTEGER NOT NULL, perpetual INTEGER NOT NULL,
+    handling TEXT NOT NULL, preorder_allocation INTEGER, in_stock_date TEXT, PRIMARY KEY (job_id, seq)
+);
+CREATE INDEX IF NOT EXISTS staged_stock_sku ON staged_stock (job_id, sku_id);
+CREATE TABLE IF NOT EXISTS job_groups (
+    job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
+);
+CREATE TABLE IF NOT EXISTS job_outcomes (
+    job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, passed INTEGER NOT NULL, title TEXT NOT NULL,
+    reasons TEXT NOT NULL, warnings TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
+);
+"""
+
+JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "job_groups", "job_outcomes")
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A shop that onboarded: where its WebDAV lives and how to log in there."""
+
+    id: str
+    webdav_base: str
+    user: str
+    password: str
+    site_id: str = ""
+    region: str = "US"
+
+
+def product_external_id(rowid: int) -> str:
+    return str(PRODUCT_ID_BASE + rowid)
+
+
+def product_rowid(external_id: str) -> int | None:
+    """The rowid behind a TikTok-style product id, or None when it cannot be one of ours."""
+    if not external_id.isdigit():
+        return None
+    rowid = int(external_id) - PRODUCT_ID_BASE
+    return rowid if 0 < rowid < 2**62 else None
+
+
+class Store:
+    """The database file under the data dir; safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self.connection()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; use `transaction()` to group writes)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything inside lands together or not at all."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # Tenants --------------------------------------------------------------------------------------
+    def put_tenant(self, tenant: Tenant) -> None:
+        self.connection().execute(
+            "INSERT INTO tenants (id, webdav_base, user, password, site_id, region, registered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET webdav_base = excluded.webdav_base,"
+            " user = excluded.user, password = excluded.password, site_id = excluded.site_id,"
+            " region = excluded.region, registered_at = excluded.registered_at",
+            (
+                tenant.id,
+                tenant.webdav_base,
+                tenant.user,
+                tenant.password,
+                tenant.site_id,
+                tenant.region,
+                time.time(),
+            ),
+        )
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        row = (
+            self.connection()
+            .execute(
+                "SELECT id, webdav_base, user, password, site_id, region FROM tenants WHERE id = ?",
+                (tenant_id,),
+            )
+            .fetchone()
+        )
+        return Tenant(*row) if row else None
+
+    # Jobs -----------------------------------------------------------------------------------------
+    def create_job(self, tenant: str, feed_type: str, update_type: str, url: str) -> int:
+        now = time.time()
+        cur = self.connection().execute(
+            "INSERT INTO jobs (tenant, feed_type, update_type, url, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+            (tenant, feed_type, update_type, url, now, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def save_job(self, job_id: int, **fields: Any) -> None:
+        """Write the given job columns; lists and dicts are stored as JSON."""
+        names = sorted(fields)
+        values = [json.dumps(fields[n]) if isinstance(fields[n], list | dict) else fields[n] for n in names]
+        assignments = ", ".join(f"{n} = ?" for n in names)
+        self.connection().execute(
+            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?", (*values, time.time(), job_id)
+        )
+
+    def get_job(self, job_id: int) -> dict[str, Any] | None:
+        row = self.connection().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job_dict(row) if row else None
+
+    def list_jobs(self) -> list[dict[str, Any]]:
+        return [_job_dict(row) for row in self.connection().execute("SELECT * FROM jobs ORDER BY id")]
+
+    def unfinished_jobs(self) -> list[int]:
+        rows = self.connection().execute(
+            "SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
+        )
+        return [row[0] for row in rows]
+
+    def clear_job_scratch(self, job_id: int) -> None:
+        """Drop the rows a job staged; they only live while the job runs."""
+        with self.transaction() as conn:
+            for table in JOB_SCRATCH_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+
+
+def job_batches(conn: sqlite3.Connection, sql: str, job_id: int) -> Iterator[list[sqlite3.Row]]:
+    """Keyset-paged rows of a job's scratch table, so no step holds a whole feed in memory.
+
+    `sql` selects rowid first and ends with `WHERE job_id = ? AND rowid > ?`."""
+    after = 0
+    while rows := conn.execute(f"{sql} ORDER BY rowid LIMIT {BATCH}", (job_id, after)).fetchall():
+        after = rows[-1][0]
+        yield rows
+
+
+def _job_dict(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    for key in ("steps", "counts", "issues", "report", "files"):
+        job[key] = json.loads(job[key])
+    job["id"] = str(job["id"])
+    return job
+
+
+# Product read model (what the TikTok product API shows) ---------------------------------------------
+_IN_STOCK_AVAILABILITY = {"in stock", "available for order", "preorder"}
+
+
+def _price(raw: str) -> dict[str, str]:
+    """`12.5 USD` -> {"amount": "12.5", "currency": "USD"}; anything else is kept as the amount."""
+    parts = raw.split()
+    if len(parts) == 2:
+        return {"amount": parts[0], "currency": parts[1]}
+    return {"amount": raw, "currency": ""}
+
+
+def _stock_status(in_stock: bool) -> str:
+    return "IN_STOCK" if in_stock else "OUT_OF_STOCK"
+
+
+def _sku_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    values = json.loads(row["row_values"])
+    inventory = [
+        {"warehouse_id": w, "quantity": q}
+        for w, q in conn.execute(
+            "SELECT warehouse_id, quantity FROM stock WHERE tenant = ? AND sku_id = ? ORDER BY warehouse_id",
+            (row["tenant"], row["sku_id"]),
+        )
+    ]
+    if inventory:
+        in_stock = sum(item["quantity"] for item in inventory) > 0
+    else:
+        in_stock = values.get("availability", "").strip().lower() in _IN_STOCK_AVAILABILITY
+    return {
+        "id": str(SKU_ID_BASE + row["id"]),
+        "seller_sku": row["sku_id"],
+        "title": values.get("title", ""),
+        "price": _price(values.get("price", "")),
+        "inventory": inventory,
+        "stock_status": _stock_status(in_stock),
+    }
+
+
+def product_view(conn: sqlite3.Connection, row: sqlite3.Row, with_history: bool) -> dict[str, Any]:
+    """A product as TikTok's Get Product answers it, plus the simulator's group id, stock and history."""
+    skus = [
+        _sku_view(conn, sku)
+        for sku in conn.execute(
+            "SELECT id, tenant, sku_id, row_values FROM skus WHERE tenant = ? AND item_group_id = ?"
+            " AND deleted = 0 ORDER BY sku_id",
+            (row["tenant"], row["item_group_id"]),
+        )
+    ]
+    view: dict[str, Any] = {
+        "id": product_external_id(row["id"]),
+        "title": row["title"],
+        "status": row["status"],
+        "audit": {"status": row["audit_status"]},
+        "audit_failed_reasons": json.loads(row["audit_failed_reasons"]),
+        "warnings": json.loads(row["warnings"]),
+        "item_group_id": row["item_group_id"],
+        "external_business_id": row["tenant"],
+        "stock_status": _stock_status(any(s["stock_status"] == "IN_STOCK" for s in skus)),
+        "skus": skus,
+        "create_time": int(row["created_at"]),
+        "update_time": int(row["updated_at"]),
+    }
+    if with_history:
+        view["status_history"] = [
+            {
+                "status": h["status"],
+                "audit_status": h["audit_status"],
+                "job_id": str(h["job_id"]),
+                "at": h["at"],
+            }
+            for h in conn.execute(
+                "SELECT status, audit_status, job_id, at FROM status_history"
+                " WHERE tenant = ? AND item_group_id = ?"
+                " ORDER BY id",
+                (row["tenant"], row["item_group_id"]),
+            )
+        ]
+        view["history"] = [
+            {"job_id": str(h["job_id"]), "file": h["file"], "at": h["at"], **json.loads(h["change"])}
+            for h in conn.execute(
+                "SELECT job_id, file, at, change FROM history WHERE tenant = ? AND item_group_id = ?"
+                " ORDER BY id",
+                (row["tenant"], row["item_group_id"]),
+            )
+        ]
+    return view
+
+
+def get_product(store: Store, external_id: str) -> dict[str, Any] | None:
+    rowid = product_rowid(external_id)
+    if rowid is None:
+        return None
+    conn = store.connection()
+    row = conn.execute("SELECT * FROM products WHERE id = ?", (rowid,)).fetchone()
+    return product_view(conn, row, with_history=True) if row else None
+
+
+def search_products(
+    store: Store, status: str | None, after: int, limit: int
+) -> tuple[list[dict[str, Any]], int, int | None]:
+    """One page of products after rowid `after`: (products, total matching, last rowid if more follow)."""
+    conn = store.connection()
+    where, args = ("WHERE status = ?", [status]) if status else ("", [])
+    total = conn.execute(f"SELECT COUNT(*) FROM products {where}", args).fetchone()[0]
+    keyset = f"{where} {'AND' if where else 'WHERE'} id > ?"
+    rows = conn.execute(
+        f"SELECT * FROM products {keyset} ORDER BY id LIMIT ?", (*args, after, limit + 1)
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    products = [product_view(conn, row, with_history=False) for row in rows]
+    return products, total, (rows[-1]["id"] if more else None)
