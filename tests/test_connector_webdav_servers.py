@@ -1,0 +1,205 @@
+"""Real servers for the connector's tests: WsgiDAV (plays the SFCC instance) and a TikTok alert endpoint.
+
+Both bind 127.0.0.1 on a free port and record what they receive, so tests assert what a server saw.
+The connector's tests import these helpers; they never import the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from cheroot import wsgi
+from wsgidav.fs_dav_provider import FilesystemProvider
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from connector.settings import Settings
+
+MOUNT = "/on/demandware.servlet/webdav/Sites/Impex"
+PRODUCT_DIR = "src/feeds/export/social/tiktok/product"
+INVENTORY_DIR = "src/feeds/export/social/tiktok/inventory"
+DAV_USER, DAV_PASSWORD = "bm-user", "access-key"
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
+    """Poll `condition` until it is truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class DavServer:
+    """WsgiDAV on cheroot serving `root` as the instance's `Impex` share, Basic auth, request log."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.requests: list[tuple[str, str, int]] = []   # (method, path below Impex, status)
+        config = {
+            "provider_mapping": {"/": FilesystemProvider(str(root))},
+            "mount_path": MOUNT,
+            "http_authenticator": {"domain_controller": None, "accept_basic": True,
+                                   "accept_digest": False, "default_to_digest": False},
+            "simple_dc": {"user_mapping": {"*": {DAV_USER: {"password": DAV_PASSWORD}}}},
+            "lock_storage": True,
+            "property_manager": True,
+            "verbose": 0,
+            "logging": {"enable": False},
+        }
+        dav = WsgiDAVApp(config)
+
+        def logged(environ: dict, start_response: Callable) -> object:
+            method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+
+            def record(status: str, headers: list, *args: object) -> object:
+                self.requests.append((method, path.lstrip("/"), int(status[:3])))
+                return start_response(status, headers, *args)
+
+            return dav(environ, record)
+
+        self._server = wsgi.Server(("127.0.0.1", 0), wsgi.PathInfoDispatcher({MOUNT: logged}), numthreads=8)
+        self._server.prepare()
+        self.url = f"http://127.0.0.1:{self._server.bind_addr[1]}"
+        self._thread = threading.Thread(target=self._server.serve, daemon=True)
+        self._thread.start()
+
+    def file(self, path: str) -> Path:
+        return self.root / path
+
+    def names(self, folder: str) -> list[str]:
+        directory = self.root / folder
+        return sorted(p.name for p in directory.iterdir() if p.is_file()) if directory.is_dir() else []
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._thread.join(timeout=5)
+
+
+class AlertServer:
+    """TikTok's notify endpoint: records each POST; `fail(n, how)` makes the next n answers fail."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.raw: list[bytes] = []
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self._failures: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                server.raw.append(body)
+                server.paths.append(self.path)
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                server.calls.append(json.loads(body))
+                how = server._failures.pop(0) if server._failures else "ok"
+                status, answer = {"ok": (200, {"code": 0, "message": "OK", "request_id": "r"}),
+                                  "code": (200, {"code": 40004, "message": "unknown tenant"}),
+                                  "http": (500, {"code": 0})}[how]
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def fail(self, times: int, how: str = "code") -> None:
+        """Answer the next `times` calls with a failure: `code` (HTTP 200, code != 0) or `http` (500)."""
+        self._failures = [how] * times
+
+    def updates(self) -> list[tuple[str, str]]:
+        """(feed_type, update_type) of every call, in arrival order."""
+        return [(call["params"]["feed_type"], call["params"]["update_type"]) for call in self.calls]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def settings_for(dav: DavServer, alerts: AlertServer, state_dir: Path, site_id: str = "TestSite") -> Settings:
+    return Settings(instance=dav.url, user=DAV_USER, password=DAV_PASSWORD, site_id=site_id,
+                    tiktok_url=alerts.url, state_dir=state_dir)
+
+
+# --- small SFCC exports, written the way SFCC writes them ----------------------------------------
+
+CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
+PRICEBOOK_NS = "http://www.demandware.com/xml/impex/pricebook/2006-10-31"
+INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
+
+
+def _simple(product_id: str, title: str) -> str:
+    return (f'<product product-id="{product_id}">'
+            f'<display-name xml:lang="x-default">{title}</display-name>'
+            f'<online-flag>true</online-flag>'
+            f'<images><image-group view-type="large"><image path="{product_id}.jpg"/></image-group></images>'
+            f'</product>')
+
+
+def _master(master_id: str, title: str, colors: list[str]) -> str:
+    values = "".join(f'<variation-attribute-value value="{c}"><display-value xml:lang="x-default">'
+                     f'{c.title()}</display-value></variation-attribute-value>' for c in colors)
+    variants = "".join(f'<variant product-id="{master_id}-{c}"/>' for c in colors)
+    master = (f'<product product-id="{master_id}">'
+              f'<display-name xml:lang="x-default">{title}</display-name>'
+              f'<online-flag>true</online-flag>'
+              f'<images><image-group view-type="large"><image path="{master_id}.jpg"/></image-group></images>'
+              f'<variations><attributes>'
+              f'<variation-attribute attribute-id="color" variation-attribute-id="color">'
+              f'<display-name xml:lang="x-default">Color</display-name>'
+              f'<variation-attribute-values>{values}</variation-attribute-values></variation-attribute>'
+              f'</attributes><variants>{variants}</variants></variations></product>')
+    children = "".join(
+        f'<product product-id="{master_id}-{c}"><online-flag>true</online-flag><custom-attributes>'
+        f'<custom-attribute attribute-id="color">{c}</custom-attribute></custom-attributes></product>'
+        for c in colors)
+    return master + children
+
+
+def write_catalog(path: Path, simples: dict[str, str],
+                  masters: dict[str, tuple[str, list[str]]] | None = None,
+                  deleted: tuple[str, ...] = ()) -> Path:
+    """A catalog export: simple products {id: title}, masters {id: (title, colours)}, mode="delete" ids."""
+    body = "".join(_simple(pid, title) for pid, title in simples.items())
+    body += "".join(_master(mid, title, colors) for mid, (title, colors) in (masters or {}).items())
+    body += "".join(f'<product product-id="{pid}" mode="delete"/>' for pid in deleted)
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<catalog xmlns="{CATALOG_NS}" '
+                    f'catalog-id="test-catalog">\n{body}\n</catalog>\n', encoding="utf-8")
+    return path
+
+
+def write_pricebook(path: Path, prices: dict[str, str]) -> Path:
+    tables = "".join(f'<price-table product-id="{pid}"><amount quantity="1">{amount}</amount></price-table>'
+                     for pid, amount in prices.items())
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<pricebooks xmlns="{PRICEBOOK_NS}"><pricebook>'
+                    f'<header pricebook-id="usd-list"><currency>USD</currency><online-flag>true</online-flag>'
+                    f'</header><price-tables>{tables}</price-tables></pricebook></pricebooks>\n',
+                    encoding="utf-8")
+    return path
+
+
+def write_inventory(path: Path, allocations: dict[str, int]) -> Path:
+    records = "".join(f'<record product-id="{pid}"><allocation>{n}</allocation></record>'
+                      for pid, n in sorted(allocations.items()))
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">'
+                    f'<inventory-list><header list-id="inventory_main">'
+                    f'<default-instock>false</default-instock>'
+                    f'</header><records>{records}</records></inventory-list></inventory>\n', encoding="utf-8")
+    return path
