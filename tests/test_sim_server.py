@@ -1,0 +1,242 @@
+"""The simulator's server: one port for WebDAV and the TikTok API, auth, alert validation, onboarding."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from test_sim_support import PRODUCT_FOLDER, Client, row, running
+
+from simulator import xmlsafe
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    with running(tmp_path / "sim", dav_user="merchant", dav_password="access-key") as sim:
+        yield sim
+
+
+def test_health_answers_json_once_started(client: Client) -> None:
+    status, body = client.api("GET", "/_sim/health")
+    assert status == 200 and body["status"] == "ok"
+    assert client.server.dav_url == client.server.base_url + "/on/demandware.servlet/webdav/Sites/Impex"
+
+
+def test_errors_are_json_envelopes(client: Client) -> None:
+    status, body = client.api("GET", "/no/such/page")
+    assert status == 404 and body["code"] != 0 and body["message"]
+    status, body = client.api("GET", "/tbp/v2.0/feed/download/")
+    assert status == 405 and body["code"] != 0
+
+
+def test_generated_credentials_when_none_given(tmp_path: Path) -> None:
+    with running(tmp_path / "sim") as sim:
+        assert sim.server.dav_user and len(sim.server.dav_password) >= 16
+        assert sim.dav("PROPFIND", "", headers={"Depth": "0"})[0] == 207
+
+
+def test_webdav_put_without_credentials_is_refused(client: Client) -> None:
+    assert client.dav("PUT", "anonymous.txt", b"x", auth=False)[0] == 401
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"merchant:wrong").decode()}
+    assert client.dav("PUT", "wrong.txt", b"x", headers=wrong, auth=False)[0] == 401
+    assert not (client.server.data_dir / "webdav" / "Impex" / "anonymous.txt").exists()
+    assert client.dav("PUT", "ok.txt", b"x")[0] == 201
+
+
+def test_propfind_hrefs_carry_the_sfcc_path(client: Client) -> None:
+    client.dav("MKCOL", "src")
+    client.dav("PUT", "src/a%20b.txt", b"x")
+    status, body = client.dav("PROPFIND", "src/", headers={"Depth": "1"})
+    assert status == 207
+    hrefs = sorted(unquote(h.text) for h in xmlsafe.fromstring(body).iter("{DAV:}href"))
+    assert hrefs == [
+        "/on/demandware.servlet/webdav/Sites/Impex/src/",
+        "/on/demandware.servlet/webdav/Sites/Impex/src/a b.txt",
+    ]
+
+
+@pytest.mark.litmus
+def test_litmus_passes_every_test(client: Client) -> None:
+    result = subprocess.run(
+        ["litmus", client.server.dav_url + "/", "merchant", "access-key"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    summaries = [line for line in result.stdout.splitlines() if line.startswith("<- summary")]
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert len(summaries) == 5, result.stdout[-3000:]
+    assert all(" 0 failed" in line and "100.0%" in line for line in summaries), summaries
+    assert "skipped" not in result.stdout
+
+
+def alert_body(client: Client, **params: str) -> dict:
+    return {
+        "business_platform": "SALESFORCE",
+        "external_business_id": "sfcc-sim-tenant",
+        "params": {
+            "url": f"{client.server.dav_url}/{PRODUCT_FOLDER}",
+            "feed_type": "product",
+            "update_type": "update",
+            **params,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "named"),
+    [
+        (lambda b: b.pop("external_business_id"), 40002, "external_business_id"),
+        (lambda b: b["params"].pop("url"), 40002, "params.url"),
+        (lambda b: b["params"].update(feed_type=""), 40002, "params.feed_type"),
+        (lambda b: b.update(business_platform="SHOPIFY"), 40003, "business_platform"),
+        (lambda b: b["params"].update(feed_type="orders"), 40003, "feed_type"),
+        (lambda b: b["params"].update(update_type="upsert"), 40003, "update_type"),
+        (lambda b: b["params"].update(feed_type="inventory", update_type="delete"), 40003, "update_type"),
+        (lambda b: b.update(external_business_id="never-onboarded"), 40004, "never-onboarded"),
+    ],
+)
+def test_alert_validation_codes(client: Client, mutate, code: int, named: str) -> None:
+    body = alert_body(client)
+    mutate(body)
+    status, answer = client.api("POST", "/tbp/v2.0/feed/download/", body)
+    assert (status, answer["code"]) == (200, code), answer
+    assert named in answer["message"]
+    assert client.jobs() == []
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b""])
+def test_alert_that_is_not_a_json_object(client: Client, raw: bytes) -> None:
+    status, answer = client.api("POST", "/tbp/v2.0/feed/download/", raw=raw)
+    assert (status, answer["code"]) == (200, 40001)
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """A foreign WebDAV host that only records that somebody came."""
+
+    seen: list[str] = []
+
+    def do_PROPFIND(self) -> None:  # noqa: N802 - http.server's naming
+        Recorder.seen.append(self.path)
+        self.send_response(207)
+        self.end_headers()
+
+    do_GET = do_PROPFIND  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def foreign_host() -> Iterator[str]:
+    Recorder.seen = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_url_outside_the_tenant_is_refused_and_nothing_fetched(client: Client, foreign_host: str) -> None:
+    mount = "/on/demandware.servlet/webdav/Sites/Impex"
+    for url in (
+        f"{foreign_host}{mount}/{PRODUCT_FOLDER}",
+        f"{client.server.base_url}/on/demandware.servlet/webdav/Sites/Cartridges/x",
+        f"{client.server.dav_url}/../Cartridges",
+        f"https://{client.server.base_url.split('://')[1]}{mount}/{PRODUCT_FOLDER}",
+    ):
+        answer = client.alert(url=url)
+        assert answer["code"] == 40005 and "url" in answer["message"], (url, answer)
+    assert client.jobs() == []
+    assert Recorder.seen == []
+
+
+def test_onboarded_tenant_is_fetched_from_its_own_webdav(client: Client, tmp_path: Path) -> None:
+    """auth_callback registers another instance; its alerts fetch from that instance only."""
+    with running(tmp_path / "other-instance", dav_user="bm-user", dav_password="bm-key") as other:
+        other.drop_feed([row("SKU-OTHER", "G-OTHER")])
+        external = base64.b64encode(json.dumps({"external_business_id": "tenant-2", "domain": "x"}).encode())
+        body = {
+            "external_business_id": "tenant-2",
+            "app_id": "app",
+            "business_platform": "SALESFORCE",
+            "commerce_cloud_username": "bm-user",
+            "commerce_cloud_password": "bm-key",
+            "site_id": "RefArch",
+            "webdav_url": other.server.base_url,
+        }
+        status, answer = client.api(
+            "POST", "/tbp/v2.0/salesforce/auth_callback/?external_data=" + external.decode(), body
+        )
+        assert (status, answer["code"]) == (200, 0), answer
+        url = f"{other.server.dav_url}/{PRODUCT_FOLDER}"
+        answer = client.alert(url=url, external_business_id="tenant-2")
+        assert answer["code"] == 0, answer
+        job = client.wait_job(answer["data"]["job_id"])
+        assert job["state"] == "completed" and job["tenant"] == "tenant-2", job
+        assert [p["item_group_id"] for p in client.products()] == ["G-OTHER"]
+        assert (
+            client.alert(url=f"{client.server.dav_url}/{PRODUCT_FOLDER}", external_business_id="tenant-2")[
+                "code"
+            ]
+            == 40005
+        )
+
+
+def test_auth_callback_without_credentials_is_refused(client: Client) -> None:
+    status, answer = client.api(
+        "POST",
+        "/tbp/v2.0/salesforce/auth_callback/",
+        {"external_business_id": "t", "webdav_url": "http://127.0.0.1:1"},
+    )
+    assert answer["code"] == 40002 and "commerce_cloud_username" in answer["message"]
+
+
+def test_serve_prints_urls_and_credentials_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        "from simulator.cli import main; main()",
+        "serve",
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--port",
+        "0",
+        "--dav-user",
+        "u1",
+        "--dav-password",
+        "p1",
+    ]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ) as proc:
+        lines = []
+        while not any(line.startswith("Press Ctrl-C") for line in lines):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            lines.append(line)
+        dav_url = next(line.split()[-1] for line in lines if line.startswith("WebDAV (SFCC"))
+        assert dav_url.endswith("/on/demandware.servlet/webdav/Sites/Impex/")
+        base = dav_url.split("/on/")[0]
+        with urllib.request.urlopen(base + "/_sim/health", timeout=5) as answer:
+            assert answer.status == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    text = "".join(lines) + out
+    assert proc.returncode == 0, err
+    assert "u1" in text and "p1" in text and "Traceback" not in err

@@ -1,0 +1,219 @@
+"""Shared helpers for the simulator's tests: a client that drives a real SimServer over HTTP/WebDAV,
+and writers for feeds in the cartridge's format. No tests live here."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from simulator.server import SimServer
+
+PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
+INVENTORY_FOLDER = "src/feeds/export/social/tiktok/inventory"
+INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
+DEADLINE_S = 20.0
+COLUMNS = (
+    "sku_id",
+    "title",
+    "description",
+    "image_urls",
+    "landing_page_url",
+    "product_category",
+    "sale_regions",
+    "availability",
+    "price",
+    "item_group_id",
+    "variation_properties",
+    "is_default_variant",
+    "brand",
+    "google_product_category",
+    "condition",
+)
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_S) -> Any:
+    """Poll until `condition` returns something truthy; fail naming what we waited for."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.02)
+    return result
+
+
+def row(sku: str, group: str, **values: str) -> dict[str, str]:
+    """A feed row that passes review unless `values` break a rule."""
+    base = {
+        "sku_id": sku,
+        "title": f"Product {group}",
+        "description": "A good product.",
+        "image_urls": json.dumps(
+            {"images": [f"https://img.example.com/large/{sku}.jpg"]}, separators=(",", ":")
+        ),
+        "landing_page_url": f"https://shop.example.com/{sku}.html",
+        "product_category": "tops",
+        "sale_regions": "US",
+        "availability": "in stock",
+        "price": "20 USD",
+        "item_group_id": group,
+        "variation_properties": json.dumps({"Size": sku}, separators=(",", ":")),
+        "is_default_variant": "true",
+        "brand": "Acme",
+        "google_product_category": "Apparel & Accessories",
+        "condition": "new",
+    }
+    return {**base, **values}
+
+
+def feed(rows: list[dict[str, str]], quoted: bool = True) -> bytes:
+    """A product feed as the cartridge writes it (opencsv quoting), or with bare fields."""
+
+    def cell(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"' if quoted else value
+
+    lines = ["|".join(cell(c) for c in COLUMNS)] + ["|".join(cell(r[c]) for c in COLUMNS) for r in rows]
+    return "".join(line + "\n" for line in lines).encode()
+
+
+def inventory_xml(records: list[tuple[str, str]], list_id: str = "inventory_m") -> bytes:
+    body = "\n".join(f'<record product-id="{sku}">{inner}</record>' for sku, inner in records)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">\n<inventory-list>\n'
+        f'<header list-id="{list_id}"><default-instock>false</default-instock></header>\n'
+        f"<records>\n{body}\n</records>\n</inventory-list>\n</inventory>\n"
+    ).encode()
+
+
+class Client:
+    """Drives a running SimServer the way a connector and a QA engineer would."""
+
+    def __init__(self, server: SimServer) -> None:
+        self.server = server
+        self._names = iter(range(1, 10**6))
+
+    def request(
+        self, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def api(self, method: str, path: str, payload: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+        body = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
+        status, data = self.request(
+            method, self.server.base_url + path, body, {"Content-Type": "application/json"}
+        )
+        return status, json.loads(data)
+
+    def dav(
+        self,
+        method: str,
+        relpath: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> tuple[int, bytes]:
+        all_headers = dict(headers or {})
+        if auth:
+            token = f"{self.server.dav_user}:{self.server.dav_password}".encode()
+            all_headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
+        return self.request(method, f"{self.server.dav_url}/{relpath}", body, all_headers)
+
+    def drop(self, folder: str, name: str, data: bytes) -> None:
+        """PUT a file, creating folders with MKCOL first; TEMP_ then MOVE as the cartridge does."""
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            self.dav("MKCOL", "/".join(parts[:depth]))
+        status, _ = self.dav("PUT", f"{folder}/TEMP_{name}", data)
+        assert status in (201, 204), status
+        status, _ = self.dav(
+            "MOVE",
+            f"{folder}/TEMP_{name}",
+            headers={"Destination": f"{self.server.dav_url}/{folder}/{name}", "Overwrite": "T"},
+        )
+        assert status in (201, 204), status
+
+    def drop_feed(self, rows: list[dict[str, str]], quoted: bool = True) -> str:
+        """Drop a product feed under a fresh cartridge-style name; returns the name."""
+        name = f"tiktok-feed-RefArch-20261126{next(self._names):06d}-en_US.txt"
+        self.drop(PRODUCT_FOLDER, name, feed(rows, quoted))
+        return name
+
+    def alert(
+        self,
+        feed_type: str = "product",
+        update_type: str = "update",
+        url: str | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        folder = INVENTORY_FOLDER if feed_type == "inventory" else PRODUCT_FOLDER
+        body = {
+            "business_platform": "SALESFORCE",
+            "external_business_id": self.server.external_business_id,
+            "params": {
+                "url": url or f"{self.server.dav_url}/{folder}",
+                "feed_type": feed_type,
+                "update_type": update_type,
+            },
+            **overrides,
+        }
+        status, answer = self.api("POST", "/tbp/v2.0/feed/download/", body)
+        assert status == 200, (status, answer)
+        return answer
+
+    def run(self, feed_type: str = "product", update_type: str = "update") -> dict[str, Any]:
+        """Alert and wait until the job ends; returns the finished job."""
+        answer = self.alert(feed_type, update_type)
+        assert answer["code"] == 0, answer
+        return self.wait_job(answer["data"]["job_id"])
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self.api("GET", "/api/jobs")[1]["jobs"]
+
+    def wait_job(self, job_id: str) -> dict[str, Any]:
+        def finished() -> dict[str, Any] | None:
+            status, job = self.api("GET", f"/api/jobs/{job_id}")
+            assert status == 200, job
+            return job if job["state"] in ("completed", "failed") else None
+
+        return wait_for(finished, f"job {job_id} to finish")
+
+    def search(self, status: str | None = None, page_size: int = 100, token: str = "") -> dict[str, Any]:
+        _, answer = self.api(
+            "POST",
+            f"/product/202312/products/search?page_size={page_size}&page_token={token}",
+            {"status": status} if status else {},
+        )
+        assert answer["code"] == 0, answer
+        return answer["data"]
+
+    def products(self, status: str | None = None) -> list[dict[str, Any]]:
+        found, token = [], ""
+        while True:
+            page = self.search(status, token=token)
+            found += page["products"]
+            if not (token := page["next_page_token"]):
+                return found
+
+    def product(self, group: str) -> dict[str, Any]:
+        """The full product (with history) for an item_group_id."""
+        (summary,) = [p for p in self.products() if p["item_group_id"] == group]
+        _, answer = self.api("GET", f"/product/202309/products/{summary['id']}")
+        return answer["data"]
+
+
+@contextmanager
+def running(data_dir: Path, **kwargs: Any) -> Iterator[Client]:
+    """A SimServer on a free port for the duration of the block."""
+    with SimServer(data_dir, **kwargs) as server:
+        yield Client(server)
