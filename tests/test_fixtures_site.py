@@ -241,3 +241,37 @@ def test_generator_command_prints_what_it_wrote(tmp_path: Path) -> None:
     assert "sellable SKUs 40:" in result.output
     for name in ("catalog-master", "catalog-storefront", "pricebook-list", "pricebook-sale", "inventory"):
         assert f"{name}.xml" in result.output and (tmp_path / "site" / f"{name}.xml").is_file()
+
+
+def test_site_availability_is_as_documented() -> None:
+    """In stock = any record with ATS > 0, allocation > 0 or perpetual; a variant takes its master's stock."""
+    stocked: set[str] = set()
+    for record in _parse(SITE / "inventory.xml").getroot().iter(f"{INVENTORY}record"):
+        amounts = (record.findtext(f"{INVENTORY}ats", "0"), record.findtext(f"{INVENTORY}allocation", "0"))
+        if any(Decimal(a) > 0 for a in amounts) or record.findtext(f"{INVENTORY}perpetual") == "true":
+            stocked.add(record.get("product-id"))
+    catalog = read_catalog(SITE / "catalog-master.xml")
+    stocked |= {master for variant, master in catalog.master_of.items() if variant in stocked}
+    sellable = _site_prices(SITE / "catalog-master.xml", SITE / "pricebook-list.xml")
+    out_of_stock = {pid for pid in sellable if catalog.master_of.get(pid, pid) not in stocked}
+    frames = {"FRAME-NAT-8IN", "FRAME-NAT-12IN", "FRAME-BLK-8IN", "FRAME-BLK-12IN"}
+    assert out_of_stock == {"ACC-BEANIE-01", *frames}
+
+
+def _localized(product: etree._Element, tag: str, lang: str) -> str | None:
+    return next((e.text for e in product.findall(f"{CATALOG}{tag}") if e.get(XML_LANG) == lang), None)
+
+
+def test_site_texts_are_as_documented() -> None:
+    root = _parse(SITE / "catalog-master.xml").getroot()
+    products = {p.get("product-id"): p for p in root.iter(f"{CATALOG}product")}
+    candle = _localized(products["HOME-CANDLE-01"], "long-description", "x-default")
+    stripped = re.sub(r"<[^>]*>", "", candle)
+    assert stripped == "Hand-poured soy wax &amp; a cotton wick.Burns for about 45 hours."
+    assert "\u2014" in _localized(products["M-TEE-CREW"], "short-description", "x-default")
+    bottle = _localized(products["KIT-BOTTLE-750"], "display-name", "en-US")
+    assert bottle == "Stainless Steel Water Bottle, 25 oz"
+    assert _localized(products["DUVET-OAT-KING"], "display-name", "x-default") == (
+        "Washed Linen Duvet Cover, Oat (Limited Edition)")
+    sizes = root.find(f"{CATALOG}variation-attribute[@variation-attribute-id='frame-size']")
+    assert [v.text for v in sizes.iter(f"{CATALOG}display-value")] == ['8" Frame', '12" Frame']
