@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from simulator.rules.catalog import Rule, rule
 from simulator.rules.countries import ISO_COUNTRIES
@@ -98,6 +97,7 @@ _PROMO = re.compile(
 )
 _PRICE = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})")
 _IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#@:]+(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
 AVAILABILITY = frozenset({"in stock", "out of stock", "available for order", "preorder", "discontinued"})
 CONDITIONS = frozenset({"new", "refurbished", "used"})
 DEFAULT_FLAGS = frozenset({"true", "false", ""})
@@ -105,13 +105,11 @@ DEFAULT_FLAGS = frozenset({"true", "false", ""})
 
 def is_absolute_url(url: str) -> bool:
     """An http(s) URL with a host and no whitespace: something TikTok can fetch."""
-    if not url or any(ch.isspace() for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return _ABSOLUTE_URL.fullmatch(url) is not None
+
+
+def _url_path(url: str) -> str:
+    return url.split("#", 1)[0].split("?", 1)[0]
 
 
 def undo_cartridge_escaping(text: str) -> str:
@@ -245,7 +243,7 @@ def _image_not_absolute(row: Row, _profile: Profile) -> str | None:
 @_row_check("IMAGE_URL_FILE_TYPE")
 def _image_type(row: Row, _profile: Profile) -> str | None:
     return next((url for url in row.images or () if is_absolute_url(url)
-                 and not urlsplit(url).path.lower().endswith(_IMAGE_TYPES)), None)
+                 and not _url_path(url).lower().endswith(_IMAGE_TYPES)), None)
 
 
 @_row_check("LANDING_PAGE_URL_INVALID")
