@@ -1,0 +1,114 @@
+"""Watch mode end to end: exports land in a folder, finished ones reach WebDAV and TikTok by themselves."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_connector_webdav_servers import (
+    INVENTORY_DIR,
+    PRODUCT_DIR,
+    AlertServer,
+    DavServer,
+    settings_for,
+    wait_for,
+    write_catalog,
+    write_inventory,
+    write_pricebook,
+)
+
+from connector.export import SiteInputs
+from connector.watch import FolderWatch, export_kind
+from connector.xmlsafe import XmlInputError
+
+
+class Log:
+    """Thread-safe list of the watcher's output lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self._lock:
+            self.lines.append(line)
+
+    def has(self, text: str) -> bool:
+        with self._lock:
+            return any(text in line for line in self.lines)
+
+
+def arrive(staging: Path, folder: Path, name: str) -> None:
+    """Finish an export the way SFCC tools do: write elsewhere under a temporary name, rename into place."""
+    os.replace(staging, folder / name)
+
+
+def test_exports_are_told_apart_by_root_namespace(tmp_path: Path) -> None:
+    assert export_kind(write_catalog(tmp_path / "a.xml", {"A": "A"})) == "catalog"
+    assert export_kind(write_pricebook(tmp_path / "b.xml", {"A": "1"})) == "pricebook"
+    assert export_kind(write_inventory(tmp_path / "c.xml", {"A": 1})) == "inventory"
+    other = tmp_path / "d.xml"
+    other.write_text('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>', encoding="utf-8")
+    assert export_kind(other) is None
+    hostile = tmp_path / "e.xml"
+    hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+                       encoding="utf-8")
+    with pytest.raises(XmlInputError, match="DOCTYPE"):
+        export_kind(hostile)
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[FolderWatch, Path, DavServer, AlertServer, Log]]:
+    dav, alerts, log = DavServer(tmp_path / "impex"), AlertServer(), Log()
+    folder = tmp_path / "exports"
+    base = SiteInputs(catalogs=(), pricebooks=(), inventories=(), site_id="TestSite")
+    watch = FolderWatch(folder, settings_for(dav, alerts, tmp_path / "state"), base, log, debounce=0.2)
+    watch.start()
+    yield watch, folder, dav, alerts, log
+    watch.stop()
+    dav.stop()
+    alerts.stop()
+
+
+def test_finished_exports_reach_tiktok_without_another_command(
+        watched: tuple[FolderWatch, Path, DavServer, AlertServer, Log], tmp_path: Path) -> None:
+    watch, folder, dav, alerts, log = watched
+    staging = tmp_path / "staging"
+    staging.mkdir()
+
+    arrive(write_pricebook(staging / "p.part", {"A-1": "10", "B-1": "12"}), folder, "pricebook.xml")
+    wait_for(lambda: log.has("waiting for both a catalog and a price book"), what="price book alone")
+    arrive(write_catalog(staging / "c.part", {"A-1": "Alpha", "B-1": "Beta"}), folder, "catalog.xml")
+    wait_for(lambda: alerts.updates() == [("product", "delete"), ("product", "update")], what="full sync")
+
+    # still being written: ignored, whatever events they cause
+    write_catalog(folder / "TEMP_catalog.xml", {"X-1": "Ignored"})
+    write_catalog(folder / "catalog.xml.part", {"X-1": "Ignored"})
+    # a broken export renamed into place: a clear error, and watching goes on
+    broken = staging / "bad.part"
+    broken.write_text('<?xml version="1.0"?>\n<catalog xmlns="http://www.demandware.com/xml/impex/catalog/'
+                      '2006-10-31">\n<product product-id="Z">\n', encoding="utf-8")
+    arrive(broken, folder, "bad.xml")
+    wait_for(lambda: log.has("error: ") and log.has("bad.xml"), what="error for bad.xml")
+    (folder / "bad.xml").unlink()
+
+    changed = write_catalog(staging / "c2.part", {"A-1": "Alpha, renamed", "B-1": "Beta"})
+    arrive(changed, folder, "catalog.xml")
+    wait_for(lambda: len(alerts.calls) == 4, what="delta sync")
+    feeds = [n for n in dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-")]
+    rows = [dav.file(f"{PRODUCT_DIR}/{n}").read_text(encoding="utf-8").splitlines()[1:] for n in feeds]
+    assert sorted(len(r) for r in rows) == [1, 2]
+    assert [r for r in rows if len(r) == 1][0][0].startswith('"A-1"|"Alpha, renamed"|')
+    assert watch.runs == 2
+
+
+def test_a_created_file_counts_once_its_size_settles(
+        watched: tuple[FolderWatch, Path, DavServer, AlertServer, Log]) -> None:
+    watch, folder, dav, alerts, log = watched
+    write_inventory(folder / "inventory_main.xml", {"A-1": 5})      # written in place, never renamed
+
+    wait_for(lambda: alerts.updates() == [("inventory", "create")], what="inventory sync")
+    assert len(dav.names(INVENTORY_DIR)) == 1 and log.has("finished export: inventory_main.xml (inventory)")
