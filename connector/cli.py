@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def export(**params: Any) -> None:
         raise click.UsageError("export needs at least one --catalog and one --pricebook")
     with _user_errors():
         params["out_dir"].mkdir(parents=True, exist_ok=True)
-        now = datetime.now().astimezone()
+        now = datetime.now(UTC)
         files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now)
         click.echo(f"wrote {files.feed}: {files.rows} rows")
         if params["inventories"]:
@@ -213,3 +213,7 @@ def onboard_command(**params: Any) -> None:
     with _user_errors():
         onboard(settings.tiktok_url, fields, params["external_data_key"])
     click.echo(f"onboarded tenant {settings.external_business_id}: TikTok will read {settings.instance}")
+
+
+if __name__ == "__main__":
+    main()
