@@ -161,6 +161,8 @@ def _outcome(ctx: JobContext, conn: sqlite3.Connection, group: str, profile: obj
 def review(ctx: JobContext) -> None:
     """Apply the staged rows, then check each touched product and record its outcome for publish."""
     _apply(ctx)
+    for counter in ("unchanged", "skus_changed", "products", "published", "failed"):
+        ctx.counts.setdefault(counter, 0)
     profile = get_profile(ctx.tenant.region)
     conn = ctx.store.connection()
     for rows in job_batches(
