@@ -28,7 +28,7 @@ def product_rows(master: str, variants: int, *, region: str = "US", currency: st
     ]
     return [{
         "sku_id": sku,
-        "title": f"Tailored Wool Blazer {master}",
+        "title": f"Tailored Wool-Blend Blazer {master}",
         "description": "A tailored blazer in a soft wool blend.",
         "image_urls": json.dumps({"images": [f"{_HOST}/images/large/{sku}.jpg"]}, separators=(",", ":")),
         "landing_page_url": f"{_HOST}/{sku}.html",
