@@ -17,10 +17,10 @@ Feature: Initial catalog sync (onboarding)
     And TikTok Shop reviewed every product
     And every product that passed review is published as ACTIVATE with audit status APPROVED
 
-  Scenario: A product that breaks a rule fails review
+  Scenario: Products that break a rule fail review
     When the connector runs a full sync
-    Then the rule-breaking product is FAILED with audit status FAILED
-    And its audit_failed_reasons name the SKU, the field and what to do about it
+    Then the rule-breaking products are FAILED with audit status FAILED
+    And their audit_failed_reasons name the SKU, the title and image_urls fields and what to do
     And the other products are still published
 
   Scenario: The alerted folder holds nothing new

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from conftest import PRODUCT_FOLDER, Sim, World, new_jobs, remember_shop
-from fixture_facts import CARTRIDGE_FEED, FEED_HEADER, RULE_BREAKER_GROUP, SELLABLE_SKUS
+from fixture_facts import CARTRIDGE_FEED, FEED_HEADER, RULE_BREAKERS, SELLABLE_SKUS
 from pytest_bdd import scenarios, then, when
 
 scenarios("initial_catalog_sync.feature")
@@ -74,7 +74,7 @@ def _reviewed(sim: Sim, world: World) -> None:
 @then("every product that passed review is published as ACTIVATE with audit status APPROVED")
 def _published(sim: Sim) -> None:
     products = sim.products()
-    published = [p for p in products if p["item_group_id"] != RULE_BREAKER_GROUP]
+    published = [p for p in products if p["item_group_id"] not in RULE_BREAKERS]
     assert published and all(p["status"] == "ACTIVATE" for p in published), \
         [(p["item_group_id"], p["status"]) for p in published if p["status"] != "ACTIVATE"]
     assert all(sim.product(p["id"])["data"]["audit"]["status"] == "APPROVED" for p in published)
@@ -82,25 +82,24 @@ def _published(sim: Sim) -> None:
     assert skus == sorted(SELLABLE_SKUS)
 
 
-@then("the rule-breaking product is FAILED with audit status FAILED")
-def _rule_breaker(sim: Sim, world: World) -> None:
-    world.values["failed"] = product = sim.product_by_group(RULE_BREAKER_GROUP)
-    assert (product["status"], product["audit"]["status"]) == ("FAILED", "FAILED"), product
+@then("the rule-breaking products are FAILED with audit status FAILED")
+def _rule_breakers(sim: Sim, world: World) -> None:
+    world.values["failed"] = {group: sim.product_by_group(group) for group in RULE_BREAKERS}
+    for product in world.values["failed"].values():
+        assert (product["status"], product["audit"]["status"]) == ("FAILED", "FAILED"), product
 
 
-@then("its audit_failed_reasons name the SKU, the field and what to do about it")
+@then("their audit_failed_reasons name the SKU, the title and image_urls fields and what to do")
 def _reasons(world: World) -> None:
-    reasons = world.values["failed"]["audit_failed_reasons"]
-    assert reasons, "no audit_failed_reasons"
-    first = reasons[0]
-    sku_ids = [sku["seller_sku"] for sku in world.values["failed"]["skus"]]
-    assert any(sku in first["position"] for sku in sku_ids), first
-    assert first["reasons"] and first["suggestions"], first
+    for group, field_name in (("HOME-RUG-LONG", "title"), ("HOME-MIRROR-NOIMG", "image_urls")):
+        (reason,) = world.values["failed"][group]["audit_failed_reasons"]
+        assert group in reason["position"] and field_name in reason["position"], reason
+        assert reason["reasons"] and reason["suggestions"], reason
 
 
 @then("the other products are still published")
 def _others_published(sim: Sim) -> None:
-    others = [p for p in sim.products() if p["item_group_id"] != RULE_BREAKER_GROUP]
+    others = [p for p in sim.products() if p["item_group_id"] not in RULE_BREAKERS]
     assert others and all(p["status"] == "ACTIVATE" for p in others)
 
 

@@ -171,8 +171,9 @@ def demo_command(keep: bool) -> None:
 
 def _inputs(site: Path, changes: Path | None = None) -> list[str]:
     """The connector's input flags; `changes` swaps in the edited master catalog and list prices."""
-    master = changes / "catalog-master-changed.xml" if changes else site / "catalog-master.xml"
-    prices = changes / "pricebook-list-changed.xml" if changes else site / "pricebook-list.xml"
-    return ["--catalog", str(master), "--catalog", str(site / "catalog-storefront.xml"),
-            "--pricebook", str(prices), "--pricebook", str(site / "pricebook-sale.xml"),
+    folder, suffix = (changes, "-changed") if changes else (site, "")
+    return ["--catalog", str(folder / f"catalog-master{suffix}.xml"),
+            "--catalog", str(folder / f"catalog-storefront{suffix}.xml"),
+            "--pricebook", str(folder / f"pricebook-list{suffix}.xml"),
+            "--pricebook", str(site / "pricebook-sale.xml"),
             "--inventory", str(site / "inventory.xml")]

@@ -1,0 +1,48 @@
+"""What the bundled SFCC site holds, as fixtures/README.md documents it, for the scenarios to expect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lxml import etree
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SITE = FIXTURES / "sfcc"
+CARTRIDGE_FEED = FIXTURES / "feeds" / "tiktok-feed-RefArch-20240315021530-en_US.txt"
+INVENTORY_LIST = "inventory_main"
+MAX_QUANTITY = 99_999
+
+FEED_HEADER = (
+    "sku_id", "title", "description", "image_urls", "landing_page_url", "product_category",
+    "sale_regions", "availability", "price", "item_group_id", "variation_properties",
+    "is_default_variant", "brand", "google_product_category", "condition",
+)
+
+_readme = (FIXTURES / "README.md").read_text("utf-8")
+_listed = re.search(r"<!-- sellable-skus:begin -->\s*```\n(.*?)```", _readme, re.S)
+assert _listed, "fixtures/README.md lost its sellable-skus list"
+SELLABLE_SKUS: tuple[str, ...] = tuple(_listed.group(1).split())
+
+# Products that break a TikTok rule on purpose (fixtures/README.md): a 277-character title, no images.
+RULE_BREAKERS = frozenset({"HOME-RUG-LONG", "HOME-MIRROR-NOIMG"})
+# Simple products that pass review, one per kind of change a scenario makes.
+SIMPLE_SKUS = ("KIT-BOTTLE-750", "ACC-TOTE-01", "KIT-DRIP-01")
+
+
+def expected_quantities() -> dict[str, int]:
+    """Each sellable SKU's stock in INVENTORY_LIST: ats, else allocation; perpetual and caps at 99,999."""
+    ns = "{http://www.demandware.com/xml/impex/inventory/2007-05-31}"
+    tree = etree.parse(str(SITE / "inventory.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
+    expected: dict[str, int] = {}
+    for inventory_list in tree.iter(f"{ns}inventory-list"):
+        if inventory_list.find(f"{ns}header").get("list-id") != INVENTORY_LIST:
+            continue
+        for record in inventory_list.iter(f"{ns}record"):
+            sku = record.get("product-id")
+            if sku not in SELLABLE_SKUS:
+                continue
+            amount = record.findtext(f"{ns}ats") or record.findtext(f"{ns}allocation") or "0"
+            perpetual = record.findtext(f"{ns}perpetual") == "true"
+            expected[sku] = MAX_QUANTITY if perpetual else min(int(float(amount)), MAX_QUANTITY)
+    return expected
