@@ -78,9 +78,10 @@ def sniff_kind(path: Path) -> str | None:
         head = handle.read(_SNIFF_BYTES)
     if not head:
         return "delete"  # the cartridge writes an empty delete feed when nothing disappeared
-    text = _decode_head(head.removeprefix(_BOM))
-    if text is None:
+    if b"\x00" in head:
         return None
+    # undecodable bytes do not hide the kind: the reader then names the line that is not UTF-8
+    text = head.removeprefix(_BOM).decode("utf-8", errors="replace")
     if text.lstrip().startswith("<"):
         return "inventory"
     lines = text.split("\n")
@@ -92,6 +93,24 @@ def sniff_kind(path: Path) -> str | None:
     if ids and sum(1 for line in ids if _ID_LIKE.fullmatch(line)) * 2 > len(ids):
         return "delete"
     return None
+
+
+def describe_content(path: Path, kind: str | None) -> str:
+    """Why a file is not the feed a caller expected, in words a user can act on."""
+    if kind == "product":
+        return "it is a product feed (its first line is the TikTok column header)"
+    if kind == "inventory":
+        return "it is XML (an inventory file?)"
+    if kind == "delete":
+        return "it is a delete feed (one SKU ID per line)"
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if b"\x00" in head:
+        return "it is a binary file (it contains NUL bytes)"
+    if _decode_head(head.removeprefix(_BOM)) is None:
+        return "it is not UTF-8 text"
+    return ("it is text, but neither a product feed (no TikTok column header), a delete feed "
+            "(one SKU ID per line) nor inventory XML")
 
 
 def _lines(path: Path, on_issue: OnIssue) -> Iterator[tuple[int, str]]:
@@ -175,20 +194,17 @@ def read_product_feed(path: Path, on_issue: OnIssue) -> Iterator[FeedRecord]:
 
 
 _ID_CHARS = re.compile(r"[^\s|\"\x00-\x1f\x7f](?:[^|\"\x00-\x1f\x7f]*[^\s|\"\x00-\x1f\x7f])?")
-_NOT_DELETE = {
-    "product": "it is a product feed (its first line is the column header)",
-    "inventory": "it is XML",
-    None: "it is binary, not UTF-8, or mostly not one ID per line",
-}
 
 
 def read_delete_feed(path: Path, on_issue: OnIssue) -> Iterator[tuple[int, str]]:
     """Stream (line, sku_id) of a delete feed: one bare ID per LF-terminated line, no header."""
     kind = sniff_kind(path)
-    if kind != "delete":
-        raise FeedFileError(path, None, f"not a delete feed: {_NOT_DELETE[kind]}")
+    if kind in ("product", "inventory"):
+        raise FeedFileError(path, None, f"not a delete feed: {describe_content(path, kind)}")
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if b"\x00" in raw:
+                raise FeedFileError(path, number, "binary data (NUL byte): not a delete feed")
             try:
                 text = raw.decode("utf-8").removesuffix("\n")
             except UnicodeDecodeError:

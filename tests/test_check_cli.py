@@ -1,0 +1,147 @@
+"""`tiktok-sim check` as a user runs it: exit codes, kinds by content, and the three report formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from lxml import etree
+
+from simulator.check import check_command
+from simulator.rules.sample import product_rows, write_feed
+
+REPORT_KEYS = {"schema_version", "file", "kind", "region", "processing_state", "error", "items_total",
+               "items_valid", "items_with_errors", "items_with_warnings", "issues"}
+ISSUE_KEYS = {"code", "severity", "field", "message", "hint", "count", "examples"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(check_command, list(args))
+
+
+def clean_rows() -> list[dict]:
+    rows = product_rows("25592770M", 3) + product_rows("SIMPLE1", 0)
+    rows[1]["variation_properties"] = '{"Color":"12\\\\" Frame","Size":"1"}'
+    return rows
+
+
+def test_clean_feed_with_cartridge_escaping_exits_0_quoted_or_not(tmp_path: Path) -> None:
+    for quoted in (True, False):
+        feed = write_feed(tmp_path / f"any-name-{quoted}.csv", clean_rows(), quoted=quoted)
+        result = run(str(feed))
+        assert result.exit_code == 0, result.output
+        first, second = result.output.splitlines()[:2]
+        assert first.endswith("product feed, region US: success, no errors")
+        assert second.strip() == "items: 4 total, 4 valid, 0 with errors, 0 with warnings"
+
+
+def test_binary_file_exits_2_and_says_why(tmp_path: Path) -> None:
+    blob = tmp_path / "tiktok-feed-RefArch.txt"
+    blob.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = run(str(blob), "--format", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["processing_state"] == "failure" and report["kind"] is None
+    assert "binary" in report["error"] and str(blob) in report["error"]
+
+
+def test_text_that_is_no_feed_exits_2(tmp_path: Path) -> None:
+    notes = tmp_path / "README.md"
+    notes.write_text("# Notes\n\nThis is not a feed at all.\n")
+    result = run(str(notes))
+    assert result.exit_code == 2
+    assert "not a feed" in result.output and "neither a product feed" in result.output
+
+
+def test_non_utf8_feed_exits_2_naming_the_line(tmp_path: Path) -> None:
+    feed = write_feed(tmp_path / "feed.txt", clean_rows())
+    data = feed.read_bytes().replace(b"Tailored", "Tailor\xe9d".encode("latin-1"), 3)
+    feed.write_bytes(data)
+    result = run(str(feed))
+    assert result.exit_code == 2
+    assert f"{feed}:2: not UTF-8" in result.output
+
+
+def test_header_only_feed_passes_with_info_and_empty_file_is_an_empty_delete_feed(tmp_path: Path) -> None:
+    header_only = write_feed(tmp_path / "feed.txt", [])
+    empty = tmp_path / "delete-feed-RefArch-20240315141531.txt"
+    empty.write_bytes(b"")
+    result = run(str(header_only), str(empty), "--format", "json")
+    assert result.exit_code == 0, result.output
+    feed_report, delete_report = (json.loads(line) for line in result.stdout.splitlines())
+    assert [i["code"] for i in feed_report["issues"]] == ["FILE_NO_ROWS"]
+    assert feed_report["issues"][0]["severity"] == "info"
+    assert (delete_report["kind"], delete_report["items_total"], delete_report["issues"]) == ("delete", 0, [])
+
+
+def test_json_report_shape_examples_and_output_file(tmp_path: Path) -> None:
+    rows = clean_rows()
+    for row in rows:
+        row["price"] = "9000 USD"
+    rows[0]["title"] = "Blazer - free shipping"
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    out = tmp_path / "report.json"
+    result = run(str(feed), "--format", "json", "--max-examples", "2", "--output", str(out))
+    assert result.exit_code == 1
+    report = json.loads(out.read_text())
+    assert set(report) == REPORT_KEYS
+    assert (report["items_total"], report["items_valid"], report["items_with_errors"],
+            report["items_with_warnings"]) == (4, 0, 4, 1)
+    price, promo = report["issues"]
+    assert set(price) == ISSUE_KEYS
+    assert (price["code"], price["severity"], price["field"], price["count"]) == (
+        "PRICE_OUT_OF_RANGE", "error", "price", 4)
+    assert price["examples"] == [{"line": 2, "sku_id": "25592770M-0", "value": "9000 USD"},
+                                 {"line": 3, "sku_id": "25592770M-1", "value": "9000 USD"}]
+    assert (promo["code"], promo["severity"], promo["examples"][0]["value"]) == (
+        "TITLE_PROMOTIONAL", "warning", "free shipping")
+
+
+def test_region_option_changes_the_verdict(tmp_path: Path) -> None:
+    rows = product_rows("M1", 2, region="GB", currency="GBP")
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    assert run(str(feed), "--region", "UK").exit_code == 0
+    result = run(str(feed), "--format", "json")
+    assert result.exit_code == 1
+    codes = {i["code"] for i in json.loads(result.stdout)["issues"]}
+    assert codes == {"PRICE_CURRENCY", "SALE_REGIONS_OTHER_REGION"}
+    assert run(str(feed), "--region", "XX").exit_code == 2
+
+
+def test_junit_has_one_testcase_per_sku(tmp_path: Path) -> None:
+    rows = clean_rows()
+    rows[2]["condition"] = "mint"
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    result = run(str(feed), "--format", "junit")
+    assert result.exit_code == 1
+    suite = etree.fromstring(result.stdout.encode()).find("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [
+        "sku 25592770M-0 (line 2)", "sku 25592770M-1 (line 3)", "sku 25592770M-2 (line 4)",
+        "sku SIMPLE1 (line 5)"]
+    failing = [c for c in cases if c.find("failure") is not None]
+    assert [(c.get("name"), c.find("failure").get("type")) for c in failing] == [
+        ("sku 25592770M-2 (line 4)", "CONDITION_INVALID")]
+    assert (suite.get("tests"), suite.get("failures")) == ("4", "1")
+
+
+def test_delete_feed_rules(tmp_path: Path) -> None:
+    feed = tmp_path / "some-file.txt"
+    feed.write_text("SKU-1\n\n" + "L" * 101 + "\nSKU 2 \nSKU-3\n")
+    result = run(str(feed), "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["kind"] == "delete" and report["items_total"] == 5
+    found = {i["code"]: i["examples"][0]["line"] for i in report["issues"]}
+    assert found == {"DELETE_BLANK_ID": 2, "DELETE_ID_TOO_LONG": 3, "DELETE_ID_INVALID": 4}
+
+
+def test_unreadable_file_wins_over_errors(tmp_path: Path) -> None:
+    bad = write_feed(tmp_path / "feed.txt", [dict(clean_rows()[0], brand="")])
+    inventory = tmp_path / "inventory.xml"
+    inventory.write_text('<?xml version="1.0"?><inventory xmlns="urn:other"/>')
+    result = run(str(bad), str(inventory))
+    assert result.exit_code == 2
+    assert "BRAND_MISSING" in result.output
+    assert "not <inventory> in the SFCC inventory namespace" in result.output
