@@ -36,6 +36,10 @@ def _report_issue(ctx: JobContext, issue: Issue, file: str) -> None:
         _note(ctx, "errors", f"{issue.sku_id}: {issue.message} ({issue.value})")
     if issue.severity == "error":  # the reader skipped this record: it was read, not staged
         ctx.report["read"] += 1
+        if issue.sku_id:  # the SKU had a record, a bad one: it is not "missing" from the file
+            ctx.store.connection().execute(
+                "INSERT INTO staged_rejects (job_id, sku_id) VALUES (?, ?)", (ctx.job_id, issue.sku_id)
+            )
 
 
 def _note(ctx: JobContext, counter: str, example: str | None, n: int = 1) -> None:
@@ -55,7 +59,8 @@ def _stage_file(ctx: JobContext, picked: PickedFile, records: Iterator[Inventory
              int(r.perpetual), r.handling or "", r.preorder_allocation, r.in_stock_date)
             for i, r in enumerate(records, 1)
         )  # fmt: skip
-        ctx.report["read"] += stage(conn, _STAGE, rows)
+        staged = stage(conn, _STAGE, rows)  # the reader's callbacks count skipped records meanwhile
+        ctx.report["read"] += staged
 
 
 def upload(ctx: JobContext) -> None:
@@ -90,8 +95,9 @@ def verify(ctx: JobContext) -> None:
         _report_issue_shop(ctx, "INVENTORY_UNKNOWN_SKU", "unknown", file, line, sku)
     missing = conn.execute(
         "SELECT sku_id, item_group_id FROM skus k WHERE tenant = ? AND deleted = 0 AND NOT EXISTS"
-        " (SELECT 1 FROM staged_stock s WHERE s.job_id = ? AND s.sku_id = k.sku_id) ORDER BY sku_id",
-        (tenant, ctx.job_id),
+        " (SELECT 1 FROM staged_stock s WHERE s.job_id = ? AND s.sku_id = k.sku_id) AND NOT EXISTS"
+        " (SELECT 1 FROM staged_rejects r WHERE r.job_id = ? AND r.sku_id = k.sku_id) ORDER BY sku_id",
+        (tenant, ctx.job_id, ctx.job_id),
     )
     for sku, group in missing:
         ctx.add_issue(make_issue("INVENTORY_MISSING_SKU", sku_id=sku, item_group_id=group, value=sku), "")

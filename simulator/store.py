@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS staged_stock (
     handling TEXT NOT NULL, preorder_allocation INTEGER, in_stock_date TEXT, PRIMARY KEY (job_id, seq)
 );
 CREATE INDEX IF NOT EXISTS staged_stock_sku ON staged_stock (job_id, sku_id);
+CREATE TABLE IF NOT EXISTS staged_rejects (job_id INTEGER NOT NULL, sku_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS staged_rejects_sku ON staged_rejects (job_id, sku_id);
 CREATE TABLE IF NOT EXISTS job_groups (
     job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
@@ -86,7 +88,7 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 );
 """
 
-JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "job_groups", "job_outcomes")
+JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "staged_rejects", "job_groups", "job_outcomes")
 BATCH = 1000
 
 
