@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from simulator import xmlsafe
+from simulator.feedfile import FeedFileError
 from simulator.rules.engine import Issue, make_issue
 from simulator.rules.profiles import Profile
 
@@ -45,15 +46,8 @@ class InventoryRecord:
     in_stock_date: str | None
 
 
-class InventoryFileError(ValueError):
-    """The whole file fails verification: nothing in it may be applied."""
-
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.message = message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {message}")
+class InventoryFileError(FeedFileError):
+    """The whole file fails verification (not XML, wrong namespace, truncated): apply nothing of it."""
 
 
 class _Skip(Exception):
