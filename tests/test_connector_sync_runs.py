@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_connector_webdav_servers import (
@@ -215,3 +217,16 @@ def test_inventory_run_drops_into_the_inventory_folder_and_alerts_create(world: 
     assert '<record product-id="SIMPLE-1">' in world.dav.file(f"{INVENTORY_DIR}/{names[0]}").read_text()
     assert world.alerts.updates() == [("inventory", "create")]
     assert world.alerts.calls[0]["params"]["url"] == f"{world.dav.url}{MOUNT}/{INVENTORY_DIR}"
+
+
+def test_file_names_follow_the_site_calendar(world: World) -> None:
+    zone = ZoneInfo("Pacific/Kiritimati")      # UTC+14: its hour never equals the UTC hour
+    before = datetime.now(zone)
+    syncer = world.syncer(timezone="Pacific/Kiritimati")
+    result = syncer.sync_products(world.inputs(BASE))
+    syncer.close()
+    after = datetime.now(zone)
+    stamps = {f"{moment:%Y%m%d%H}" for moment in (before, after)}
+    assert result.files[1][len("delete-feed-TestSite-"):][:10] in stamps
+    assert result.files[2][len("feedtracker-"):][:10] in stamps
+    assert result.files[0][len("tiktok-feed-TestSite-"):][:10] in {f"{m:%Y%m%d%I}" for m in (before, after)}
