@@ -28,9 +28,17 @@ _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 _MAX_VALUE_LENGTH = 256  # variation values and `condition` are short; long custom texts are not kept
 
 
-def local(tag: object) -> str:
-    """Element name without its namespace (comments and PIs give "")."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+class _LocalNames(dict[object, str]):
+    """Tag -> name without namespace, computed once per distinct tag (comments and PIs give "")."""
+
+    def __missing__(self, tag: object) -> str:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if len(self) < 4096:  # SFCC schemas have a few hundred names; do not grow on hostile input
+            self[tag] = name
+        return name
+
+
+local = _LocalNames().__getitem__  # a C-level call: this runs for every element the readers touch
 
 
 def iter_records(
@@ -48,8 +56,9 @@ def iter_records(
     finally:
         first.close()
     if root.tag != f"{{{namespace}}}{root_name}":
-        raise XmlInputError(path, root.sourceline, None,
-                            f"expected <{root_name}> in namespace {namespace}, found {root.tag}")
+        raise XmlInputError(
+            path, root.sourceline, None, f"expected <{root_name}> in namespace {namespace}, found {root.tag}"
+        )
     tags = tuple(f"{{{namespace}}}{name}" for name in names)
     for _, element in open_iterparse(path, events=("end",), tag=tags):
         yield element
@@ -96,8 +105,9 @@ def parse_datetime(path: Path, element: etree._Element) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise XmlInputError(path, element.sourceline, local(element.tag),
-                            f"not a date-time: {value!r}") from None
+        raise XmlInputError(
+            path, element.sourceline, local(element.tag), f"not a date-time: {value!r}"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -334,17 +344,22 @@ class _CatalogReader:
         for part in variations:
             tag = local(part.tag)
             if tag == "attributes":
-                product.attributes.extend(self.variation_attribute(item) for item in part
-                                          if local(item.tag) in ("variation-attribute",
-                                                                 "shared-variation-attribute"))
+                product.attributes.extend(
+                    self.variation_attribute(item)
+                    for item in part
+                    if local(item.tag) in ("variation-attribute", "shared-variation-attribute")
+                )
             elif tag == "variants":
                 for variant in part:
                     if local(variant.tag) == "variant":
                         variant_id = required_attribute(self.path, variant, "product-id")
                         product.variants.append((variant_id, variant.get("default") in _TRUE))
             elif tag == "variation-groups":
-                product.variation_groups.extend(required_attribute(self.path, group, "product-id")
-                                                for group in part if local(group.tag) == "variation-group")
+                product.variation_groups.extend(
+                    required_attribute(self.path, group, "product-id")
+                    for group in part
+                    if local(group.tag) == "variation-group"
+                )
         product.is_master = bool(product.attributes or product.variants or product.variation_groups)
 
     def variation_attribute(self, element: etree._Element) -> VariationAttribute:

@@ -8,7 +8,7 @@ prices and stock may come in any order and any file; they are joined when rows a
 from __future__ import annotations
 
 import functools
-import json
+import marshal
 import os
 import shutil
 import sqlite3
@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from connector.catalog import (
     CatalogContext,
@@ -38,23 +39,29 @@ _KIND_ITEM, _KIND_MASTER, _KIND_SET = 0, 1, 2
 
 _SCHEMA = """
 CREATE TABLE product(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind INTEGER, online INTEGER,
-    name TEXT, short TEXT, long TEXT, brand TEXT, msku TEXT, images TEXT, vals TEXT, attrs TEXT);
+    name TEXT, short TEXT, long TEXT, brand TEXT, msku TEXT, images BLOB, vals BLOB, attrs BLOB);
 CREATE TABLE variant(variant TEXT PRIMARY KEY, master TEXT, pos INTEGER, dflt INTEGER) WITHOUT ROWID;
 CREATE TABLE vgroup(id TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr TEXT) WITHOUT ROWID;
+CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr BLOB) WITHOUT ROWID;
 CREATE TABLE category(id TEXT PRIMARY KEY, cat TEXT, prim INTEGER) WITHOUT ROWID;
 CREATE TABLE price(id TEXT PRIMARY KEY, amount REAL) WITHOUT ROWID;
 CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, PRIMARY KEY(list, id)) WITHOUT ROWID;
 """
-_INSERT_PRODUCT = ("INSERT OR REPLACE INTO product(id, kind, online, name, short, long, brand, msku, images, "
-                   "vals, attrs) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_PRODUCT = (
+    "INSERT OR REPLACE INTO product(id, kind, online, name, short, long, brand, msku, images, "
+    "vals, attrs) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
 _INSERT_VARIANT = "INSERT OR IGNORE INTO variant VALUES (?,?,?,?)"
 _INSERT_VGROUP = "INSERT OR IGNORE INTO vgroup VALUES (?)"
 _INSERT_SHARED = "INSERT OR REPLACE INTO shared_attr VALUES (?,?)"
-_UPSERT_CATEGORY = ("INSERT INTO category VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET cat = excluded.cat, "
-                    "prim = 1 WHERE excluded.prim = 1 AND category.prim = 0")
-_UPSERT_PRICE = ("INSERT INTO price VALUES (?,?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount "
-                 "WHERE excluded.amount < price.amount")
+_UPSERT_CATEGORY = (
+    "INSERT INTO category VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET cat = excluded.cat, "
+    "prim = 1 WHERE excluded.prim = 1 AND category.prim = 0"
+)
+_UPSERT_PRICE = (
+    "INSERT INTO price VALUES (?,?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount "
+    "WHERE excluded.amount < price.amount"
+)
 _INSERT_STOCK = "INSERT OR REPLACE INTO stock VALUES (?,?,?,?)"
 
 # :n is the number of lists with default-instock true (1 when there is no inventory input at all):
@@ -145,8 +152,10 @@ class SiteScan:
         self.currency = inputs.currency or ""
         self._work_dir = work_dir
         self._db = sqlite3.connect(work_dir / "scan.sqlite", isolation_level=None)
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;"
-                               "PRAGMA temp_store=FILE;" + _SCHEMA)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;"
+            "PRAGMA temp_store=FILE;" + _SCHEMA
+        )
         self._lists = self._default_lists = 0
         self._pending: dict[str, list[tuple[object, ...]]] = {}
 
@@ -156,9 +165,22 @@ class SiteScan:
         storefront = inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/")
         country = inputs.locale.partition("_")[2].upper()
         master_of = functools.lru_cache(maxsize=4096)(self._master)
-        for (sku, name, short, long, brand, msku, images, vals, master_id, amount, category,
-             in_stock, default_variant) in self._db.execute(_ROWS, {"n": self._default_lists}):
-            own_values = json.loads(vals) if vals else {}
+        for (
+            sku,
+            name,
+            short,
+            long,
+            brand,
+            msku,
+            images,
+            vals,
+            master_id,
+            amount,
+            category,
+            in_stock,
+            default_variant,
+        ) in self._db.execute(_ROWS, {"n": self._default_lists}):
+            own_values = _unpack(vals, {})
             own_images = _decode_images(images)
             master = master_of(master_id) if master_id else None
             if master is None:
@@ -168,23 +190,32 @@ class SiteScan:
                 paths = _select_images(own_images, own_values) or _select_images(master.images, own_values)
                 name, short, long = name or master.name, short or master.short, long or master.long
                 brand, msku = brand or master.brand, msku or master.msku
-                properties = tuple((display, values.get(own_values[key], own_values[key]))
-                                   for key, display, values in master.attributes if own_values.get(key))
-            yield build_row(SkuFacts(
-                sku_id=sku, name=name, short_description=short, long_description=long,
-                image_urls=tuple(_image_url(inputs.image_base_url, path) for path in paths),
-                landing_page_url=f"{storefront}/{sku}.html",
-                category_id=category or "",
-                country=country,
-                in_stock=bool(in_stock),
-                price=price_text(amount, self.currency),
-                item_group_id=master_id or sku,
-                variation_properties=properties,
-                is_default_variant=master is None or default_variant == sku,
-                brand=brand or msku or inputs.site_id,
-                google_product_category=inputs.google_product_category,
-                condition=own_values.get("condition") or (master.vals.get("condition", "") if master else ""),
-            ))
+                properties = tuple(
+                    (display, values.get(own_values[key], own_values[key]))
+                    for key, display, values in master.attributes
+                    if own_values.get(key)
+                )
+            yield build_row(
+                SkuFacts(
+                    sku_id=sku,
+                    name=name,
+                    short_description=short,
+                    long_description=long,
+                    image_urls=tuple(_image_url(inputs.image_base_url, path) for path in paths),
+                    landing_page_url=f"{storefront}/{sku}.html",
+                    category_id=category or "",
+                    country=country,
+                    in_stock=bool(in_stock),
+                    price=price_text(amount, self.currency),
+                    item_group_id=master_id or sku,
+                    variation_properties=properties,
+                    is_default_variant=master is None or default_variant == sku,
+                    brand=brand or msku or inputs.site_id,
+                    google_product_category=inputs.google_product_category,
+                    condition=own_values.get("condition")
+                    or (master.vals.get("condition", "") if master else ""),
+                )
+            )
 
     def close(self) -> None:
         """Drop the scratch database."""
@@ -213,7 +244,9 @@ class SiteScan:
                         pending_delete.discard(record.product_id)
                         self._add_product(record)
                 elif isinstance(record, VariationAttribute):
-                    self._add(_INSERT_SHARED, (record.variation_attribute_id, _encode_attribute(record)))
+                    self._add(
+                        _INSERT_SHARED, (record.variation_attribute_id, _pack(_attribute_tuple(record)))
+                    )
                 elif not record.deleted:
                     self._add_assignment(record)
         for path in self.inputs.pricebooks:
@@ -246,13 +279,24 @@ class SiteScan:
 
     def _add_product(self, product: Product) -> None:
         kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM
-        groups = [[group.match, group.paths] for group in product.images]
-        attrs = [_attribute_json(item) for item in product.attributes]
-        self._add(_INSERT_PRODUCT, (
-            product.product_id, kind, int(product.online), product.name, product.short_description,
-            product.long_description, product.brand, product.manufacturer_sku, _json_or_empty(groups),
-            _json_or_empty(product.values), _json_or_empty(attrs),
-        ))
+        groups = [(group.match, group.paths) for group in product.images]
+        attrs = [_attribute_tuple(item) for item in product.attributes]
+        self._add(
+            _INSERT_PRODUCT,
+            (
+                product.product_id,
+                kind,
+                int(product.online),
+                product.name,
+                product.short_description,
+                product.long_description,
+                product.brand,
+                product.manufacturer_sku,
+                _pack(groups),
+                _pack(product.values),
+                _pack(attrs),
+            ),
+        )
         for position, (variant_id, is_default) in enumerate(product.variants):
             self._add(_INSERT_VARIANT, (variant_id, product.product_id, position, int(is_default)))
         for group_id in product.variation_groups:
@@ -283,42 +327,56 @@ class SiteScan:
                 self._add(_INSERT_STOCK, row)
 
     def _master(self, master_id: str) -> _Master | None:
-        found = self._db.execute("SELECT name, short, long, brand, msku, images, vals, attrs FROM product "
-                                 "WHERE id = ?", (master_id,)).fetchone()
+        found = self._db.execute(
+            "SELECT name, short, long, brand, msku, images, vals, attrs FROM product WHERE id = ?",
+            (master_id,),
+        ).fetchone()
         if found is None:
             return None
         name, short, long, brand, msku, images, vals, attrs = found
         attributes = []
-        for attribute_id, variation_attribute_id, display_name, values in json.loads(attrs) if attrs else ():
+        for attribute_id, variation_attribute_id, display_name, values in _unpack(attrs, ()):
             if values is None:
-                shared = self._db.execute("SELECT attr FROM shared_attr WHERE vid = ?",
-                                          (variation_attribute_id,)).fetchone()
-                _, _, shared_name, values = json.loads(shared[0]) if shared else (None, None, "", [])
+                shared = self._db.execute(
+                    "SELECT attr FROM shared_attr WHERE vid = ?", (variation_attribute_id,)
+                ).fetchone()
+                _, _, shared_name, values = (
+                    _unpack(shared[0], ("", "", "", ())) if shared else ("", "", "", ())
+                )
                 display_name = display_name or shared_name
             attributes.append((attribute_id, display_name or attribute_id, dict(values)))
-        return _Master(name, short, long, brand, msku, tuple(_decode_images(images)),
-                       json.loads(vals) if vals else {}, tuple(attributes))
+        return _Master(
+            name,
+            short,
+            long,
+            brand,
+            msku,
+            tuple(_decode_images(images)),
+            _unpack(vals, {}),
+            tuple(attributes),
+        )
 
 
-def _json_or_empty(value: object) -> str:
-    """Empty containers are stored as "" so most products cost no JSON decoding when rows are built."""
-    return json.dumps(value) if value else ""
+def _pack(value: object) -> bytes | None:
+    """Scratch-only encoding (marshal: fast, and the file never outlives this process); empty -> NULL."""
+    return marshal.dumps(value) if value else None
 
 
-def _attribute_json(attribute: VariationAttribute) -> list[object]:
-    return [attribute.attribute_id, attribute.variation_attribute_id, attribute.display_name,
-            None if attribute.values is None else [list(pair) for pair in attribute.values]]
+def _unpack(blob: bytes | None, empty: object) -> Any:
+    return marshal.loads(blob) if blob else empty
 
 
-def _encode_attribute(attribute: VariationAttribute) -> str:
-    return json.dumps(_attribute_json(attribute))
+def _attribute_tuple(attribute: VariationAttribute) -> tuple[object, ...]:
+    return (
+        attribute.attribute_id,
+        attribute.variation_attribute_id,
+        attribute.display_name,
+        attribute.values,
+    )
 
 
-def _decode_images(images: str) -> list[ImageGroup]:
-    if not images:
-        return []
-    return [ImageGroup(tuple((key, value) for key, value in match), tuple(paths))
-            for match, paths in json.loads(images)]
+def _decode_images(images: bytes | None) -> list[ImageGroup]:
+    return [ImageGroup(match, paths) for match, paths in _unpack(images, ())]
 
 
 def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list[str]:
@@ -329,8 +387,9 @@ def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list
     """
     best, paths = -1, []
     for group in groups:
-        if not all(values.get(key) == value if key else value in values.values()
-                   for key, value in group.match):
+        if not all(
+            values.get(key) == value if key else value in values.values() for key, value in group.match
+        ):
             continue
         if len(group.match) > best:
             best, paths = len(group.match), list(group.paths)
@@ -387,8 +446,10 @@ def write_inventory_export(inventories: Sequence[Path], path: Path) -> int:
     temp = path.with_name("TEMP_" + path.name)
     db = sqlite3.connect(work_dir / "records.sqlite", isolation_level=None)
     try:
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
-                         "CREATE TABLE record(list INTEGER, id TEXT, xml TEXT);")
+        db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
+            "CREATE TABLE record(list INTEGER, id TEXT, xml TEXT);"
+        )
         headers: list[str] = []
         batch: list[tuple[int, str, str]] = []
         for source in inventories:

@@ -78,8 +78,9 @@ def _header(path: Path, header: etree._Element, with_xml: bool) -> ListHeader:
             parse_bool(path, child)
     if default_instock is None:
         raise XmlInputError(path, header.sourceline, "default-instock", "inventory list header has none")
-    return ListHeader(required_attribute(path, header, "list-id"), default_instock,
-                      serialise(header) if with_xml else "")
+    return ListHeader(
+        required_attribute(path, header, "list-id"), default_instock, serialise(header) if with_xml else ""
+    )
 
 
 def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
@@ -99,8 +100,9 @@ def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
         elif tag == "in-stock-date":
             _date(path, child)
         elif tag == "preorder-backorder-handling" and text_of(child).strip() not in _HANDLING:
-            raise XmlInputError(path, child.sourceline, tag,
-                                f"not none/preorder/backorder: {text_of(child)!r}")
+            raise XmlInputError(
+                path, child.sourceline, tag, f"not none/preorder/backorder: {text_of(child)!r}"
+            )
     return StockRecord(product_id, in_stock, serialise(record) if with_xml else "")
 
 
@@ -108,5 +110,6 @@ def _date(path: Path, element: etree._Element) -> None:
     try:
         date.fromisoformat(text_of(element).strip()[:10])
     except ValueError:
-        raise XmlInputError(path, element.sourceline, local(element.tag),
-                            f"not a date: {text_of(element)!r}") from None
+        raise XmlInputError(
+            path, element.sourceline, local(element.tag), f"not a date: {text_of(element)!r}"
+        ) from None

@@ -83,8 +83,9 @@ def _header(path: Path, header: etree._Element, now: datetime) -> PriceBook:
             end = parse_datetime(path, child)
     if not currency:
         raise XmlInputError(path, header.sourceline, "currency", "price book header has no currency")
-    return PriceBook(required_attribute(path, header, "pricebook-id"), currency,
-                     online and in_window(start, end, now))
+    return PriceBook(
+        required_attribute(path, header, "pricebook-id"), currency, online and in_window(start, end, now)
+    )
 
 
 def _table_amount(path: Path, table: etree._Element, now: datetime) -> float | None:
@@ -102,4 +103,3 @@ def _table_amount(path: Path, table: etree._Element, now: datetime) -> float | N
     if not amounts or not in_window(start, end, now):
         return None
     return min(amounts)
-
