@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from connector.alert import notify
+from connector.alert import AlertError, notify
 from connector.export import (
     SiteInputs,
     feed_file_name,
@@ -39,7 +39,7 @@ from connector.tracker import (
     write_lastrun,
     write_tracker,
 )
-from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, tracking_folder
+from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, WebDavError, tracking_folder
 
 Mode = Literal["auto", "full", "delta"]
 Log = Callable[[str], None]
@@ -130,6 +130,13 @@ class Syncer:
         return len(pending)
 
     def _deliver(self, manifest: dict) -> None:
+        try:
+            self._send(manifest)
+        except (WebDavError, AlertError) as error:
+            raise type(error)(f"{error}; run {manifest['run_id']} waits in the outbox "
+                              f"({self.outbox.root}) and the next sync finishes it") from None
+
+    def _send(self, manifest: dict) -> None:
         run_dir = self.outbox.root / manifest["run_id"]
         for item in manifest["files"]:
             sent = self.dav.drop(run_dir / item["name"], item["folder"], item["name"], item["via_temp"])

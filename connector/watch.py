@@ -96,7 +96,7 @@ class FolderWatch:
         self._settings, self._base, self._log, self._debounce = settings, base_inputs, log, debounce
         self._settling: dict[Path, tuple[float, int | None]] = {}
         self._lock = threading.Lock()
-        self._ready: queue.Queue[Path | None] = queue.Queue()
+        self._ready: queue.Queue[tuple[Path, str] | None] = queue.Queue()
         self._observer = Observer()
         self._worker = threading.Thread(target=self._work, name="connector-watch", daemon=True)
         self._stopping = threading.Event()
@@ -107,7 +107,7 @@ class FolderWatch:
         with self._lock:
             self._settling.pop(path, None)
         if path.parent == self.folder and is_candidate(path):
-            self._ready.put(path)
+            self._ready.put((path, "renamed into place"))
 
     def settling(self, path: Path) -> None:
         """A created or growing file: (re)start its debounce."""
@@ -151,7 +151,7 @@ class FolderWatch:
     def _work(self) -> None:
         while not self._stopping.is_set():
             for path in self._settled():
-                self._ready.put(path)
+                self._ready.put((path, "size settled"))
             try:
                 first = self._ready.get(timeout=min(self._debounce, 0.2))
             except queue.Empty:
@@ -161,12 +161,12 @@ class FolderWatch:
                 batch.append(self._ready.get_nowait())
             if None in batch:
                 return
-            self._handle([path for path in batch if path is not None])
+            self._handle([item for item in batch if item is not None])
 
-    def _handle(self, paths: list[Path]) -> None:
+    def _handle(self, finished: list[tuple[Path, str]]) -> None:
         """Sync once for a batch: products if a catalog or price book finished, inventory if a list did."""
         kinds = set()
-        for path in dict.fromkeys(paths):
+        for path, how in dict.fromkeys(finished):
             try:
                 kind = export_kind(path)
             except USER_ERRORS as error:
@@ -175,7 +175,7 @@ class FolderWatch:
             if kind is None:
                 self._log(f"ignored {path.name}: not an SFCC catalog, price book or inventory export")
                 continue
-            self._log(f"finished export: {path.name} ({kind})")
+            self._log(f"finished export: {path.name} ({kind}, {how})")
             kinds.add(kind)
         if not kinds:
             return

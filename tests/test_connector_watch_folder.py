@@ -41,9 +41,9 @@ class Log:
             return any(text in line for line in self.lines)
 
 
-def arrive(staging: Path, folder: Path, name: str) -> None:
-    """Finish an export the way SFCC tools do: write elsewhere under a temporary name, rename into place."""
-    os.replace(staging, folder / name)
+def arrive(written: Path, name: str) -> None:
+    """Finish an export the way SFCC tools do: written as `<name>.part`, then renamed into place."""
+    os.replace(written, written.with_name(name))
 
 
 def test_exports_are_told_apart_by_root_namespace(tmp_path: Path) -> None:
@@ -74,29 +74,28 @@ def watched(tmp_path: Path) -> Iterator[tuple[FolderWatch, Path, DavServer, Aler
 
 
 def test_finished_exports_reach_tiktok_without_another_command(
-        watched: tuple[FolderWatch, Path, DavServer, AlertServer, Log], tmp_path: Path) -> None:
+        watched: tuple[FolderWatch, Path, DavServer, AlertServer, Log]) -> None:
     watch, folder, dav, alerts, log = watched
-    staging = tmp_path / "staging"
-    staging.mkdir()
 
-    arrive(write_pricebook(staging / "p.part", {"A-1": "10", "B-1": "12"}), folder, "pricebook.xml")
+    arrive(write_pricebook(folder / "pricebook.xml.part", {"A-1": "10", "B-1": "12"}), "pricebook.xml")
     wait_for(lambda: log.has("waiting for both a catalog and a price book"), what="price book alone")
-    arrive(write_catalog(staging / "c.part", {"A-1": "Alpha", "B-1": "Beta"}), folder, "catalog.xml")
+    arrive(write_catalog(folder / "catalog.xml.part", {"A-1": "Alpha", "B-1": "Beta"}), "catalog.xml")
     wait_for(lambda: alerts.updates() == [("product", "delete"), ("product", "update")], what="full sync")
+    assert log.has("finished export: catalog.xml (catalog, renamed into place)")
 
     # still being written: ignored, whatever events they cause
     write_catalog(folder / "TEMP_catalog.xml", {"X-1": "Ignored"})
-    write_catalog(folder / "catalog.xml.part", {"X-1": "Ignored"})
+    write_catalog(folder / "catalog-next.xml.part", {"X-1": "Ignored"})
     # a broken export renamed into place: a clear error, and watching goes on
-    broken = staging / "bad.part"
+    broken = folder / "bad.xml.part"
     broken.write_text('<?xml version="1.0"?>\n<catalog xmlns="http://www.demandware.com/xml/impex/catalog/'
                       '2006-10-31">\n<product product-id="Z">\n', encoding="utf-8")
-    arrive(broken, folder, "bad.xml")
+    arrive(broken, "bad.xml")
     wait_for(lambda: log.has("error: ") and log.has("bad.xml"), what="error for bad.xml")
     (folder / "bad.xml").unlink()
 
-    changed = write_catalog(staging / "c2.part", {"A-1": "Alpha, renamed", "B-1": "Beta"})
-    arrive(changed, folder, "catalog.xml")
+    renamed = {"A-1": "Alpha, renamed", "B-1": "Beta"}
+    arrive(write_catalog(folder / "catalog.xml.part", renamed), "catalog.xml")
     wait_for(lambda: len(alerts.calls) == 4, what="delta sync")
     feeds = [n for n in dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-")]
     rows = [dav.file(f"{PRODUCT_DIR}/{n}").read_text(encoding="utf-8").splitlines()[1:] for n in feeds]
@@ -111,4 +110,5 @@ def test_a_created_file_counts_once_its_size_settles(
     write_inventory(folder / "inventory_main.xml", {"A-1": 5})      # written in place, never renamed
 
     wait_for(lambda: alerts.updates() == [("inventory", "create")], what="inventory sync")
-    assert len(dav.names(INVENTORY_DIR)) == 1 and log.has("finished export: inventory_main.xml (inventory)")
+    assert len(dav.names(INVENTORY_DIR)) == 1
+    assert log.has("finished export: inventory_main.xml (inventory, size settled)")
