@@ -158,10 +158,15 @@ class Syncer:
 
     # -- product runs ---------------------------------------------------------------------------
 
-    def _next_time(self) -> datetime:
-        """Now on the site calendar, one second past the previous run's stamp if it would repeat."""
+    def _next_time(self, locale: str) -> datetime:
+        """Now on the site calendar, moved to a later second while the feed name would repeat.
+
+        Names repeat within a second of the previous run, and, because the cartridge's feed names use
+        the 12-hour clock, twelve hours apart: so the product folder is asked too.
+        """
         now = datetime.now(self.settings.zone)
-        while stamp24(now) == self.snapshot.last_stamp:
+        while (stamp24(now) == self.snapshot.last_stamp or self.dav.size(
+                f"{PRODUCT_FOLDER}/{feed_file_name(self.settings.site_id, locale, now)}") is not None):
             time.sleep(1.0 - now.microsecond / 1_000_000 + 0.001)
             now = datetime.now(self.settings.zone)
         return now
@@ -180,7 +185,7 @@ class Syncer:
                             "run a full sync for this site first")
         if partial and mode == "full":
             raise SyncError("--partial cannot be combined with --full")
-        now = self._next_time()
+        now = self._next_time(inputs.locale)
         run_id = self._run_id(now, "product")
         run_dir = self.outbox.new_run(run_id)
         try:

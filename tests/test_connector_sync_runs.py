@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from test_connector_webdav_servers import (
 )
 
 from connector.alert import AlertError
-from connector.export import SiteInputs
+from connector.export import SiteInputs, feed_file_name
 from connector.sync import Syncer, SyncError
 from connector.webdav import WebDavError
 
@@ -38,7 +39,7 @@ class World:
 
     def syncer(self, **changes: str) -> Syncer:
         settings = settings_for(self.dav, self.alerts, self.tmp / "state")
-        return Syncer(settings.__class__(**{**settings.__dict__, **changes}), log=lambda line: None)
+        return Syncer(dataclasses.replace(settings, **changes), log=lambda line: None)
 
     def inputs(self, simples: dict[str, str], masters: dict | None = None, deleted: tuple[str, ...] = (),
                prices: dict[str, str] = PRICES) -> SiteInputs:
@@ -180,17 +181,17 @@ def test_unacknowledged_alerts_keep_the_run_pending_and_the_next_run_finishes_it
 def test_a_failed_drop_is_redropped_by_the_next_run(world: World) -> None:
     world.sync(world.inputs(BASE))
     changed = world.inputs({"SIMPLE-1": "Renamed", "SIMPLE-2": "Simple two"})
-    broken = world.syncer(password="wrong")
-    with pytest.raises(WebDavError, match="HTTP 401"):
-        broken.sync_products(changed)
-    broken.close()
+    world.dav.refuse["MOVE"] = 1                                  # the instance fails mid-drop
+    with pytest.raises(WebDavError, match="HTTP 503: the instance had a server error.*waits in the outbox"):
+        world.sync(changed)
     assert len(world.outbox()) == 1 and len(world.alerts.calls) == 2
+    assert [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("TEMP_")]
 
     assert world.sync(changed) == []
 
     feeds = sorted(n for n in world.dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-"))
-    assert [world.feed_ids(name) for name in feeds[1:]] in (
-        [["SIMPLE-1"], []], [[], ["SIMPLE-1"]])                   # 12-hour names: order is not by name
+    assert sorted(world.feed_ids(name) for name in feeds[1:]) == [[], ["SIMPLE-1"]]
+    assert not [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("TEMP_")]
     assert world.outbox() == []
 
 
@@ -230,3 +231,20 @@ def test_file_names_follow_the_site_calendar(world: World) -> None:
     assert result.files[1][len("delete-feed-TestSite-"):][:10] in stamps
     assert result.files[2][len("feedtracker-"):][:10] in stamps
     assert result.files[0][len("tiktok-feed-TestSite-"):][:10] in {f"{m:%Y%m%d%I}" for m in (before, after)}
+
+
+def test_a_feed_name_already_on_the_server_is_never_reused(world: World) -> None:
+    zone = ZoneInfo("UTC")
+    start = datetime.now(zone)
+    taken = {feed_file_name("TestSite", "en_US", start + timedelta(seconds=offset)) for offset in range(3)}
+    folder = world.dav.file(PRODUCT_DIR)
+    folder.mkdir(parents=True)
+    for name in taken:                                  # e.g. written twelve hours ago (12-hour clock)
+        (folder / name).write_text("older feed\n", encoding="utf-8")
+
+    syncer = world.syncer()
+    result = syncer.sync_products(world.inputs(BASE))
+    syncer.close()
+
+    assert result.files[0] not in taken
+    assert all((folder / name).read_text(encoding="utf-8") == "older feed\n" for name in taken)

@@ -43,6 +43,7 @@ class DavServer:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.requests: list[tuple[str, str, int]] = []   # (method, path below Impex, status)
+        self.refuse: dict[str, int] = {}                  # method -> how many more to answer 503
         config = {
             "provider_mapping": {"/": FilesystemProvider(str(root))},
             "mount_path": MOUNT,
@@ -58,6 +59,11 @@ class DavServer:
 
         def logged(environ: dict, start_response: Callable) -> object:
             method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+            if self.refuse.get(method):
+                self.refuse[method] -= 1
+                self.requests.append((method, path.lstrip("/"), 503))
+                start_response("503 Service Unavailable", [("Content-Length", "0")])
+                return [b""]
 
             def record(status: str, headers: list, *args: object) -> object:
                 self.requests.append((method, path.lstrip("/"), int(status[:3])))
