@@ -148,6 +148,11 @@ class Row:
         return data
 
     @cached_property
+    def combination(self) -> int:
+        """A hash of the variation values, order-free; only meaningful when `properties` is valid."""
+        return hash(frozenset((self.properties or {}).items()))
+
+    @cached_property
     def price(self) -> tuple[Decimal, str] | None:
         match = _PRICE.fullmatch(self.get("price"))
         if match is None:
@@ -329,6 +334,9 @@ def group_key(record: FeedRecord) -> str:
 class _Group:
     """What a product's group rules need to remember: small facts, not the rows themselves."""
 
+    __slots__ = ("key", "profile", "count", "first", "names", "union", "combos", "defaults", "brand",
+                 "category", "issues")
+
     def __init__(self, key: str, profile: Profile) -> None:
         self.key = key
         self.profile = profile
@@ -336,7 +344,7 @@ class _Group:
         self.first: tuple[int, str] | None = None
         self.names: frozenset[str] | None = None
         self.union: frozenset[str] = frozenset()
-        self.combos: set[frozenset[tuple[str, str]]] = set()
+        self.combos: set[int] = set()  # hashes of the value combinations: a few bytes per SKU
         self.defaults: list[tuple[int, str]] = []
         self.brand: str | None = None
         self.category: str | None = None
@@ -353,7 +361,7 @@ class _Group:
         if row.properties is not None:
             self.names = self.names if self.names is not None else frozenset(row.properties)
             self.union |= frozenset(row.properties)
-            self.combos.add(frozenset(row.properties.items()))
+            self.combos.add(row.combination)
         if row.get("is_default_variant") == "true":
             self.defaults.append((record.line, record.sku_id))
         self.brand = self.brand if self.brand is not None else row.get("brand")
@@ -384,7 +392,7 @@ GROUP_ADD_CHECKS: dict[str, GroupAddCheck] = {
         else None),
     "GROUP_DUPLICATE_COMBINATION": lambda g, row: (
         json.dumps(row.properties, ensure_ascii=False)
-        if row.properties is not None and frozenset(row.properties.items()) in g.combos else None),
+        if row.properties is not None and row.combination in g.combos else None),
     "GROUP_BRAND_INCONSISTENT": lambda g, row: (
         row.get("brand") if g.brand is not None and row.get("brand") != g.brand else None),
     "GROUP_CATEGORY_INCONSISTENT": lambda g, row: (
