@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
@@ -145,3 +148,13 @@ def test_unreadable_file_wins_over_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "BRAND_MISSING" in result.output
     assert "not <inventory> in the SFCC inventory namespace" in result.output
+
+
+def test_bench_script_reports_its_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    script = Path(__file__).resolve().parent.parent / "bench" / "check_bench.py"
+    spec = importlib.util.spec_from_file_location("check_bench", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(500)
+    figure = r"500 rows \(.* MB\) checked in [\d.]+ s \(.* rows/s\), peak RSS \d+ MB, 0 with errors\n"
+    assert re.fullmatch(figure, capsys.readouterr().out)
