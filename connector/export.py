@@ -35,6 +35,9 @@ DEFAULT_IMAGE_BASE_URL = "https://images.example.com/on/demandware.static/-/Site
 # SFRA's storefront URL shape without a locale segment; `{site_id}` is replaced by the Site ID.
 DEFAULT_STOREFRONT_URL = "https://www.example.com/s/{site_id}"
 _BATCH = 10_000
+_PRAGMAS = (
+    "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768; PRAGMA temp_store=FILE;"
+)
 _KIND_ITEM, _KIND_MASTER, _KIND_SET = 0, 1, 2
 
 _SCHEMA = """
@@ -143,6 +146,27 @@ class _Master:
     attributes: tuple[tuple[str, str, dict[str, str]], ...]  # attribute id, display name, values
 
 
+class _Scratch:
+    """A throwaway SQLite file: no journal, no fsync, inserts batched per statement."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.executescript(_PRAGMAS + schema)
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
+
+    def add(self, sql: str, row: tuple[object, ...]) -> None:
+        batch = self._pending.setdefault(sql, [])
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            self.db.executemany(sql, batch)
+            batch.clear()
+
+    def flush(self) -> None:
+        for sql, batch in self._pending.items():
+            self.db.executemany(sql, batch)
+            batch.clear()
+
+
 class SiteScan:
     """Result of one streaming scan: rows are joined from the scratch database when asked for."""
 
@@ -151,13 +175,10 @@ class SiteScan:
         self.deleted_ids: frozenset[str] = frozenset()
         self.currency = inputs.currency or ""
         self._work_dir = work_dir
-        self._db = sqlite3.connect(work_dir / "scan.sqlite", isolation_level=None)
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;"
-            "PRAGMA temp_store=FILE;" + _SCHEMA
-        )
-        self._lists = self._default_lists = 0
-        self._pending: dict[str, list[tuple[object, ...]]] = {}
+        self._scratch = _Scratch(work_dir / "scan.sqlite", _SCHEMA)
+        self._db = self._scratch.db
+        self._add = self._scratch.add
+        self._default_lists = 0
 
     def rows(self) -> Iterator[FeedRow]:
         """Every sellable SKU's feed row: online, priced variants, simple, option and bundle products."""
@@ -230,10 +251,24 @@ class SiteScan:
 
     def load(self, now: datetime) -> None:
         """Stream every input into the scratch database, then derive the per-master tables."""
+        self._db.execute("BEGIN")
+        self._load_catalogs(now)
+        inputs = self.inputs
+        self.currency, self._default_lists = _load_prices_and_stock(
+            self._scratch, inputs.pricebooks, inputs.inventories, now, inputs.currency or ""
+        )
+        self._scratch.flush()
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+        for statement in _DERIVE.split(";"):
+            if statement.strip():
+                self._db.execute(statement, {"n": self._default_lists} if ":n" in statement else {})
+        self._db.execute("COMMIT")
+
+    def _load_catalogs(self, now: datetime) -> None:
         context = CatalogContext(self.inputs.site_id, self.inputs.locale, now)
         deleted: set[str] = set()
         pending_delete: set[str] = set()
-        self._db.execute("BEGIN")
         for path in self.inputs.catalogs:
             for record in read_catalog(path, context):
                 if isinstance(record, Product):
@@ -249,33 +284,9 @@ class SiteScan:
                     )
                 elif not record.deleted:
                     self._add_assignment(record)
-        for path in self.inputs.pricebooks:
-            self._load_pricebook(path, now)
-        for path in self.inputs.inventories:
-            self._load_inventory(path)
-        self._flush()
+        self._scratch.flush()
         self._db.executemany("DELETE FROM product WHERE id = ?", ((pid,) for pid in pending_delete))
-        self._db.execute("COMMIT")
-        if not self.inputs.inventories:
-            self._default_lists = 1
-        self._db.execute("BEGIN")
-        for statement in _DERIVE.split(";"):
-            if statement.strip():
-                self._db.execute(statement, {"n": self._default_lists} if ":n" in statement else {})
-        self._db.execute("COMMIT")
         self.deleted_ids = frozenset(deleted)
-
-    def _add(self, sql: str, row: tuple[object, ...]) -> None:
-        batch = self._pending.setdefault(sql, [])
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            self._db.executemany(sql, batch)
-            batch.clear()
-
-    def _flush(self) -> None:
-        for sql, batch in self._pending.items():
-            self._db.executemany(sql, batch)
-            batch.clear()
 
     def _add_product(self, product: Product) -> None:
         kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM
@@ -304,27 +315,6 @@ class SiteScan:
 
     def _add_assignment(self, assignment: CategoryAssignment) -> None:
         self._add(_UPSERT_CATEGORY, (assignment.product_id, assignment.category_id, int(assignment.primary)))
-
-    def _load_pricebook(self, path: Path, now: datetime) -> None:
-        active = False
-        for record in read_pricebook(path, now):
-            if isinstance(record, PriceBook):
-                if record.applicable and not self.currency:
-                    self.currency = record.currency
-                active = record.applicable and record.currency == self.currency
-            elif active:
-                self._add(_UPSERT_PRICE, (record.product_id, record.amount))
-
-    def _load_inventory(self, path: Path) -> None:
-        list_index = default_instock = 0
-        for record in read_inventory(path):
-            if isinstance(record, ListHeader):
-                self._lists += 1
-                list_index, default_instock = self._lists, int(record.default_instock)
-                self._default_lists += default_instock
-            else:
-                row = (list_index, record.product_id, int(record.in_stock), default_instock)
-                self._add(_INSERT_STOCK, row)
 
     def _master(self, master_id: str) -> _Master | None:
         found = self._db.execute(
@@ -355,6 +345,34 @@ class SiteScan:
             _unpack(vals, {}),
             tuple(attributes),
         )
+
+
+def _load_prices_and_stock(
+    scratch: _Scratch, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
+) -> tuple[str, int]:
+    """Lowest applicable price per product and stock per list and SKU.
+
+    Returns the site currency (`currency`, else the first applicable book's) and the number of
+    default-instock lists, counting "no inventory input at all" as one such list: with nothing
+    known about stock, every SKU is reported in stock.
+    """
+    active = False
+    for book in pricebooks:
+        for record in read_pricebook(book, now):
+            if isinstance(record, PriceBook):
+                currency = currency or (record.currency if record.applicable else "")
+                active = record.applicable and record.currency == currency
+            elif active:
+                scratch.add(_UPSERT_PRICE, (record.product_id, record.amount))
+    lists = default_lists = list_default = 0
+    for inventory in inventories:
+        for item in read_inventory(inventory):
+            if isinstance(item, ListHeader):
+                lists, list_default = lists + 1, int(item.default_instock)
+                default_lists += list_default
+            else:
+                scratch.add(_INSERT_STOCK, (lists, item.product_id, int(item.in_stock), list_default))
+    return currency, default_lists if inventories else 1
 
 
 def _pack(value: object) -> bytes | None:
@@ -444,34 +462,28 @@ def write_inventory_export(inventories: Sequence[Path], path: Path) -> int:
     """
     work_dir = Path(tempfile.mkdtemp(prefix="sfcc-inventory-"))
     temp = path.with_name("TEMP_" + path.name)
-    db = sqlite3.connect(work_dir / "records.sqlite", isolation_level=None)
+    scratch = _Scratch(work_dir / "records.sqlite", "CREATE TABLE record(list INTEGER, id TEXT, xml TEXT);")
     try:
-        db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
-            "CREATE TABLE record(list INTEGER, id TEXT, xml TEXT);"
-        )
+        scratch.db.execute("BEGIN")
         headers: list[str] = []
-        batch: list[tuple[int, str, str]] = []
         for source in inventories:
             for record in read_inventory(source, with_xml=True):
                 if isinstance(record, ListHeader):
                     headers.append(record.xml)
                 else:
-                    batch.append((len(headers) - 1, record.product_id, record.xml))
-                    if len(batch) >= _BATCH:
-                        db.executemany("INSERT INTO record VALUES (?,?,?)", batch)
-                        batch.clear()
-        db.executemany("INSERT INTO record VALUES (?,?,?)", batch)
-        db.execute("CREATE INDEX record_order ON record(list, id)")
-        db.execute("COMMIT")
-        count = _write_inventory_xml(db, headers, temp)
+                    row = (len(headers) - 1, record.product_id, record.xml)
+                    scratch.add("INSERT INTO record VALUES (?,?,?)", row)
+        scratch.flush()
+        scratch.db.execute("CREATE INDEX record_order ON record(list, id)")
+        scratch.db.execute("COMMIT")
+        count = _write_inventory_xml(scratch.db, headers, temp)
         os.replace(temp, path)
         return count
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     finally:
-        db.close()
+        scratch.db.close()
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
