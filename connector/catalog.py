@@ -53,6 +53,8 @@ def iter_records(
         _, root = next(first)
     except StopIteration:
         raise XmlInputError(path, None, None, "empty XML document") from None
+    except OSError as error:
+        raise XmlInputError(path, None, None, f"cannot read: {error.strerror or error}") from None
     finally:
         first.close()
     if root.tag != f"{{{namespace}}}{root_name}":

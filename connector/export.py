@@ -448,6 +448,7 @@ def inventory_file_name(site_id: str, now: datetime) -> str:
 
 def export_full(inputs: SiteInputs, out_dir: Path, now: datetime) -> ExportFiles:
     """Write the full product feed for `inputs` into `out_dir` (`sfcc-connector export --full`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / feed_file_name(inputs.site_id, inputs.locale, now)
     with scan_site(inputs, now) as scan:
         rows = write_product_feed(scan.rows(), path)

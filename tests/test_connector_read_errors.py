@@ -114,3 +114,9 @@ def test_scan_errors_leave_no_scratch_files(tmp_path: Path) -> None:
     with pytest.raises(XmlInputError):
         scan_site(inputs, NOW, work_dir=work)
     assert list(work.iterdir()) == []
+
+
+def test_a_missing_input_file_is_an_input_error(tmp_path: Path) -> None:
+    inputs = SiteInputs((tmp_path / "nope.xml",), (), (), "RefArch")
+    with pytest.raises(XmlInputError, match="nope.xml: cannot read"):
+        scan_site(inputs, NOW)
