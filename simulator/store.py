@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS skus (
     updated_at REAL NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS skus_sku ON skus (tenant, sku_id);
-CREATE INDEX IF NOT EXISTS skus_group ON skus (tenant, item_group_id);
+CREATE INDEX IF NOT EXISTS skus_group_sku ON skus (tenant, item_group_id, sku_id);
 CREATE TABLE IF NOT EXISTS stock (
     tenant TEXT NOT NULL, sku_id TEXT NOT NULL, warehouse_id TEXT NOT NULL, list_id TEXT NOT NULL,
     quantity INTEGER NOT NULL, handling TEXT NOT NULL DEFAULT '', preorder_allocation INTEGER,
@@ -86,6 +86,10 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, passed INTEGER NOT NULL, title TEXT NOT NULL,
     reasons TEXT NOT NULL, warnings TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
+-- (job_id) indexes hold the rowid too: job_batches pages through a job's rows in rowid order with them.
+CREATE INDEX IF NOT EXISTS staged_rows_job ON staged_rows (job_id);
+CREATE INDEX IF NOT EXISTS job_groups_job ON job_groups (job_id);
+CREATE INDEX IF NOT EXISTS job_outcomes_job ON job_outcomes (job_id);
 """
 
 JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "staged_rejects", "job_groups", "job_outcomes")
