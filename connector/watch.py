@@ -161,7 +161,10 @@ class FolderWatch:
                 batch.append(self._ready.get_nowait())
             if None in batch:
                 return
-            self._handle([item for item in batch if item is not None])
+            try:
+                self._handle([item for item in batch if item is not None])
+            except Exception as error:  # noqa: BLE001 - a watcher that dies silently is worse
+                self._log(f"error: unexpected failure, still watching: {error!r}")
 
     def _handle(self, finished: list[tuple[Path, str]]) -> None:
         """Sync once for a batch: products if a catalog or price book finished, inventory if a list did."""
