@@ -33,6 +33,7 @@ from simulator.rules.profiles import PROFILES, Profile, get_profile
 SCHEMA_VERSION = 1
 _ERROR, _WARNING = 1, 2
 _RANK = {"error": 0, "warning": 1, "info": 2}
+_TEXT_VALUE = 80  # characters of an offending value shown in the text report
 _KIND_NAMES = {"product": "product feed", "delete": "delete feed", "inventory": "inventory XML"}
 
 
@@ -147,8 +148,15 @@ def check_file(path: Path, profile: Profile, max_examples: int = 5, keep_items: 
 
 # --- rendering -------------------------------------------------------------------------------------------
 
-def _show(value: str | None) -> str:
-    return "(empty)" if value == "" else "" if value is None else json.dumps(value, ensure_ascii=False)
+def _show(value: str | None, limit: int = 0) -> str:
+    """A value as a quoted, escaped string (control characters visible), cut to `limit` if given."""
+    if value is None:
+        return ""
+    if value == "":
+        return "(empty)"
+    if limit and len(value) > limit:
+        value = f"{value[:limit]}…"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def render_text(reports: list[FileReport]) -> str:
@@ -170,7 +178,7 @@ def render_text(reports: list[FileReport]) -> str:
                 where = ", ".join(part for part in (
                     f"line {example['line']}" if example["line"] is not None else "",
                     f"sku {example['sku_id']}" if example["sku_id"] else "") if part)
-                out.append(f"          {where or 'file'}: {_show(example['value'])}".rstrip())
+                out.append(f"          {where or 'file'}: {_show(example['value'], _TEXT_VALUE)}".rstrip())
         out.append("")
     return "\n".join(out)
 
