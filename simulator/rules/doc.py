@@ -26,6 +26,8 @@ One catalog of rules (`simulator/rules/catalog.py`) drives both the simulator's 
 `tiktok-sim check`. Each rule has a stable code. Severity `error` blocks publication (the product's
 audit FAILS and the messages become `audit_failed_reasons`), `warning` publishes with a warning,
 `info` only reports. "Regions" lists the region profiles a rule applies to; empty means all.
+Three rules need the shop's state, so only the simulator applies them, never `check`:
+`INVENTORY_UNKNOWN_SKU`, `INVENTORY_MISSING_SKU` and `DELETE_UNKNOWN_SKU`.
 
 **Which TikTok documentation version.** TikTok's older (API 202309, "[OLD]") and newer ("[NEW]")
 documentation disagree on title lengths and SKUs per product. The profiles follow **[OLD]**
