@@ -23,6 +23,7 @@ PRODUCT_COLUMNS: tuple[str, ...] = (
 )
 _KNOWN = frozenset(PRODUCT_COLUMNS)
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SNIFF_BYTES = 64 * 1024
 _ID_LIKE = re.compile(r"[^\s|\"'<>,;]+")
 
@@ -105,6 +106,8 @@ def describe_content(path: Path, kind: str | None) -> str:
         return "it is a delete feed (one SKU ID per line)"
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+    if head.startswith(_UTF16_BOMS):
+        return "it is UTF-16 text; feeds are UTF-8"
     if b"\x00" in head:
         return "it is a binary file (it contains NUL bytes)"
     if _decode_head(head.removeprefix(_BOM)) is None:
@@ -121,6 +124,8 @@ def _lines(path: Path, on_issue: OnIssue) -> Iterator[tuple[int, str]]:
             if number == 1 and raw.startswith(_BOM):
                 on_issue(make_issue("FILE_BOM", line=1))
                 raw = raw[len(_BOM):]
+            if number == 1 and raw.startswith(_UTF16_BOMS):
+                raise FeedFileError(path, number, "UTF-16 text; feeds are UTF-8")
             if b"\x00" in raw:
                 raise FeedFileError(path, number, "binary data (NUL byte): not a text feed")
             try:

@@ -158,3 +158,11 @@ def test_bench_script_reports_its_figure(capsys: pytest.CaptureFixture[str]) -> 
     bench.main(500)
     figure = r"500 rows \(.* MB\) checked in [\d.]+ s \(.* rows/s\), peak RSS \d+ MB, 0 with errors\n"
     assert re.fullmatch(figure, capsys.readouterr().out)
+
+
+def test_utf16_feed_is_named_as_such(tmp_path: Path) -> None:
+    feed = write_feed(tmp_path / "feed.txt", clean_rows())
+    feed.write_bytes(feed.read_text(encoding="utf-8").encode("utf-16"))
+    result = run(str(feed))
+    assert result.exit_code == 2
+    assert "it is UTF-16 text; feeds are UTF-8" in result.output
