@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
@@ -130,7 +130,7 @@ class Row:
     def images(self) -> list[str] | None:
         try:
             data = json.loads(self.get("image_urls"))
-        except ValueError:
+        except (ValueError, RecursionError):  # a deeply nested value must not crash the check
             return None
         images = data.get("images") if isinstance(data, dict) else None
         if not isinstance(images, list) or not all(isinstance(url, str) for url in images):
@@ -141,7 +141,7 @@ class Row:
     def properties(self) -> dict[str, str] | None:
         try:
             data = json.loads(undo_cartridge_escaping(self.get("variation_properties")))
-        except ValueError:
+        except (ValueError, RecursionError):  # a deeply nested value must not crash the check
             return None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             return None
@@ -155,12 +155,7 @@ class Row:
     @cached_property
     def price(self) -> tuple[Decimal, str] | None:
         match = _PRICE.fullmatch(self.get("price"))
-        if match is None:
-            return None
-        try:
-            return Decimal(match.group(1)), match.group(2)
-        except InvalidOperation:
-            return None
+        return None if match is None else (Decimal(match.group(1)), match.group(2))
 
 
 RowCheck = Callable[[Row, Profile], "str | None"]
