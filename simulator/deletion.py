@@ -58,7 +58,7 @@ def delete(ctx: JobContext) -> None:
                 )
                 ctx.count("deleted")
         write_history(
-            conn, ctx, {key: {"fields": ["deleted"], "removed_skus": n} for key, n in removed.items()}
+            conn, ctx, ((k, {"fields": ["deleted"], "removed_skus": n}) for k, n in removed.items())
         )
         emptied = [
             group

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 
 from simulator.feedfile import FeedRecord
 from simulator.jobs import JobContext
@@ -23,20 +24,35 @@ from simulator.store import job_batches
 DELETED_OUTCOME = -1
 
 
-@dataclass
-class FileChange:
-    """What one feed file did to one product: the fields it changed and how many SKUs."""
+class FileChanges:
+    """What each feed file did to each product: changed fields and SKU counts.
 
-    fields: set[str] = field(default_factory=set)
-    added: int = 0
-    changed: int = 0
+    Kept compact (a bitmask of field names and two counters per file and product), because a first
+    sync of a million SKUs touches every product and this is the only per-product state held."""
+
+    def __init__(self) -> None:
+        self._bits: dict[str, int] = {}
+        self._entries: dict[tuple[str, str], list[int]] = {}
+
+    def note(self, file: str, group: str, fields: Iterable[str], added: int = 0, changed: int = 0) -> None:
+        entry = self._entries.setdefault((sys.intern(file), group), [0, 0, 0])
+        for name in fields:
+            entry[0] |= self._bits.setdefault(name, 1 << len(self._bits))
+        entry[1] += added
+        entry[2] += changed
+
+    def history(self) -> Iterator[tuple[tuple[str, str], dict]]:
+        names = sorted(self._bits)
+        for key, (mask, added, changed) in self._entries.items():
+            fields = [name for name in names if mask & self._bits[name]]
+            yield key, {"fields": fields, "added_skus": added, "changed_skus": changed}
 
 
 def _apply_batch(
     conn: sqlite3.Connection,
     ctx: JobContext,
     rows: list[sqlite3.Row],
-    changes: dict[tuple[str, str], FileChange],
+    changes: FileChanges,
 ) -> set[str]:
     """Upsert the new and changed SKUs of a batch of staged rows; returns the groups touched."""
     tenant = ctx.tenant.id
@@ -59,17 +75,15 @@ def _apply_batch(
             ctx.count("unchanged")
             continue
         new = json.loads(values)
-        change = changes.setdefault((row["file"], group), FileChange())
         if old is None or old[2]:
-            change.added += 1
-            change.fields.update(k for k, v in new.items() if v not in ("", None))
+            changes.note(row["file"], group, (k for k, v in new.items() if v not in ("", None)), added=1)
         else:
-            change.changed += 1
             before = json.loads(old[1])
-            change.fields.update(k for k in new.keys() | before.keys() if new.get(k) != before.get(k))
+            fields = (k for k in new.keys() | before.keys() if new.get(k) != before.get(k))
+            changes.note(row["file"], group, fields, changed=1)
             if old[0] != group:
                 touched.add(old[0])
-                changes.setdefault((row["file"], old[0]), FileChange()).fields.add("item_group_id")
+                changes.note(row["file"], old[0], ["item_group_id"])
         stored[sku] = (group, values, 0)
         touched.add(group)
         upserts.append((tenant, sku, group, row["line"], row["file"], values, now))
@@ -84,21 +98,23 @@ def _apply_batch(
     return touched
 
 
-def write_history(conn: sqlite3.Connection, ctx: JobContext, changes: dict[tuple[str, str], dict]) -> None:
+def write_history(
+    conn: sqlite3.Connection, ctx: JobContext, changes: Iterable[tuple[tuple[str, str], dict]]
+) -> None:
     """One history entry per (file, product): which fields that file changed."""
     now = time.time()
     conn.executemany(
         "INSERT INTO history (tenant, item_group_id, job_id, file, at, change) VALUES (?, ?, ?, ?, ?, ?)",
-        [
+        (
             (ctx.tenant.id, group, ctx.job_id, file, now, json.dumps(change))
-            for (file, group), change in changes.items()
-        ],
+            for (file, group), change in changes
+        ),
     )
 
 
 def _apply(ctx: JobContext) -> None:
     """Store changed rows, send their products (and any left PENDING by an interrupted job) to review."""
-    changes: dict[tuple[str, str], FileChange] = {}
+    changes = FileChanges()
     with ctx.store.transaction() as conn:
         for rows in job_batches(
             conn, "SELECT rowid, * FROM staged_rows WHERE job_id = ? AND rowid > ?", ctx.job_id
@@ -113,14 +129,7 @@ def _apply(ctx: JobContext) -> None:
             " FROM products WHERE tenant = ? AND status = ?",
             (ctx.job_id, ctx.tenant.id, PENDING),
         )
-        write_history(
-            conn,
-            ctx,
-            {
-                key: {"fields": sorted(c.fields), "added_skus": c.added, "changed_skus": c.changed}
-                for key, c in changes.items()
-            },
-        )
+        write_history(conn, ctx, changes.history())
         for rows in job_batches(
             conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
         ):
