@@ -171,8 +171,10 @@ class JobRunner:
         self._enqueue(tenant, job_id)
         return job_id
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let running jobs finish their current step chain, then end the workers."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the workers after their current job, waiting at most `timeout` for each.
+
+        A job still running after that is cut off with the process; it is re-queued at the next start."""
         with self._lock:
             self._stopping = True
             for q in self._queues.values():

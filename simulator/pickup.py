@@ -83,15 +83,22 @@ def _entry(response: etree._Element) -> RemoteFile | None:
 
     collection = any(p.find(f"{_D}resourcetype/{_D}collection") is not None for p in props)
     size_text, modified_text = text("getcontentlength"), text("getlastmodified")
-    modified = parsedate_to_datetime(modified_text).timestamp() if modified_text else 0.0
     return RemoteFile(
         href=href.rstrip("/"),
         name=href.rstrip("/").rsplit("/", 1)[-1],
         size=int(size_text) if size_text and size_text.isdigit() else None,
         etag=text("getetag"),
-        modified=modified,
+        modified=_timestamp(modified_text),
         collection=collection,
     )
+
+
+def _timestamp(http_date: str | None) -> float:
+    """getlastmodified as epoch seconds; an unreadable date sorts first rather than failing the job."""
+    try:
+        return parsedate_to_datetime(http_date).timestamp() if http_date else 0.0
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def list_folder(ctx: JobContext) -> list[RemoteFile]:

@@ -107,7 +107,9 @@ def publish(ctx: JobContext) -> None:
             changes = []
             for _, group, passed, title, reasons, warnings in rows:
                 target = {1: ACTIVATE, 0: FAILED}.get(passed, DELETED)
-                changes.append(Change(group, target, title, reasons if target == FAILED else "[]", warnings))
+                changes.append(
+                    Change(group, target, title or None, reasons if target == FAILED else "[]", warnings)
+                )
                 ctx.count({ACTIVATE: "published", FAILED: "failed", DELETED: "deleted"}[target])
             transition(conn, ctx, changes)
     ctx.save()

@@ -76,9 +76,9 @@ class SimServer:
                 self.external_business_id, self.base_url, self.dav_user, self.dav_password, region=self.region
             )
         )
+        self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
-        self.runner.start()
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
