@@ -13,29 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from simulator.feedfile import PRODUCT_COLUMNS as COLUMNS
 from simulator.server import SimServer
 
 PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
 INVENTORY_FOLDER = "src/feeds/export/social/tiktok/inventory"
 INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 DEADLINE_S = 20.0
-COLUMNS = (
-    "sku_id",
-    "title",
-    "description",
-    "image_urls",
-    "landing_page_url",
-    "product_category",
-    "sale_regions",
-    "availability",
-    "price",
-    "item_group_id",
-    "variation_properties",
-    "is_default_variant",
-    "brand",
-    "google_product_category",
-    "condition",
-)
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_S) -> Any:
