@@ -7,6 +7,8 @@ as a user would. Nothing here reaches into either side's internals.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import time
 import urllib.error
@@ -19,6 +21,7 @@ from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
+from fixture_facts import FEED_HEADER
 from lxml import etree
 from pytest_bdd import given, parsers, then, when
 
@@ -118,9 +121,16 @@ class Sim:
                         f"job {job_id} to finish")
 
     def wait_all_jobs(self) -> list[dict[str, Any]]:
-        return wait_for(
-            lambda: (jobs := self.jobs()) and all(j["state"] in ("completed", "failed") for j in jobs)
-            and jobs, "every job to finish")
+        """Every job the shop has recorded, once none is still queued or running."""
+        finished: list[list[dict[str, Any]]] = []
+
+        def all_done() -> bool:
+            jobs = self.jobs()
+            finished[:] = [jobs]
+            return all(j["state"] in ("completed", "failed") for j in jobs)
+
+        wait_for(all_done, "every job to finish")
+        return finished[0]
 
     def products(self, status: str | None = None) -> list[dict[str, Any]]:
         found, token = [], ""
@@ -146,6 +156,16 @@ class Sim:
             if any(sku["seller_sku"] == sku_id for sku in product["skus"]):
                 return self.product(product["id"])["data"]
         raise AssertionError(f"no product has seller_sku {sku_id}")
+
+
+def read_feed(sim: Sim, name: str) -> list[dict[str, str]]:
+    """GET a dropped feed over WebDAV and parse it as the cartridge writes it."""
+    status, body = sim.dav("GET", f"{PRODUCT_FOLDER}/{name}")
+    assert status == 200, f"GET {name} answered {status}"
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8")), delimiter="|", quotechar='"'))
+    assert tuple(rows[0]) == FEED_HEADER, rows[0]
+    assert all(len(row) == 15 for row in rows), "a row does not have 15 fields"
+    return [dict(zip(FEED_HEADER, row, strict=True)) for row in rows[1:]]
 
 
 @dataclass
@@ -253,6 +273,7 @@ def _full_sync_done(sim: Sim, connector: Connector, world: World) -> None:
 def _full_sync(sim: Sim, connector: Connector, world: World) -> None:
     remember_shop(sim, world)
     connector.sync("--full")
+    sim.wait_all_jobs()
 
 
 @given("the connector runs a delta sync")
@@ -260,6 +281,7 @@ def _full_sync(sim: Sim, connector: Connector, world: World) -> None:
 def _delta_sync(sim: Sim, connector: Connector, world: World) -> None:
     remember_shop(sim, world)
     connector.sync("--delta")
+    sim.wait_all_jobs()
 
 
 @when("TikTok Shop is alerted again for the product folder")

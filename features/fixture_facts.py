@@ -30,6 +30,17 @@ RULE_BREAKERS = frozenset({"HOME-RUG-LONG", "HOME-MIRROR-NOIMG"})
 SIMPLE_SKUS = ("KIT-BOTTLE-750", "ACC-TOTE-01", "KIT-DRIP-01")
 
 
+def _inventory_records() -> list[tuple[str, str]]:
+    """(list-id, product-id) of every record in the bundled inventory export."""
+    tree = etree.parse(str(SITE / "inventory.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
+    return [(record.getparent().getparent().find(f"{_INV}header").get("list-id"), record.get("product-id"))
+            for record in tree.iter(f"{_INV}record")]
+
+
+_INV = "{http://www.demandware.com/xml/impex/inventory/2007-05-31}"
+INVENTORY_RECORDS = _inventory_records()
+
+
 def expected_quantities() -> dict[str, int]:
     """Each sellable SKU's stock in INVENTORY_LIST: ats, else allocation; perpetual and caps at 99,999."""
     ns = "{http://www.demandware.com/xml/impex/inventory/2007-05-31}"

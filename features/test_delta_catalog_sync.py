@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs
+from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs, read_feed
 from fixture_facts import SIMPLE_SKUS
 from lxml import etree
 from pytest_bdd import given, scenarios, then, when
-from test_initial_catalog_sync import read_feed
 
 scenarios("delta_catalog_sync.feature")
 

@@ -6,21 +6,11 @@ import csv
 import io
 from typing import Any
 
-from conftest import PRODUCT_FOLDER, Sim, World, new_jobs, remember_shop
-from fixture_facts import CARTRIDGE_FEED, FEED_HEADER, RULE_BREAKERS, SELLABLE_SKUS
+from conftest import PRODUCT_FOLDER, Sim, World, new_jobs, read_feed, remember_shop
+from fixture_facts import CARTRIDGE_FEED, RULE_BREAKERS, SELLABLE_SKUS
 from pytest_bdd import scenarios, then, when
 
 scenarios("initial_catalog_sync.feature")
-
-
-def read_feed(sim: Sim, name: str) -> list[dict[str, str]]:
-    """GET a dropped feed over WebDAV and parse it as the cartridge writes it."""
-    status, body = sim.dav("GET", f"{PRODUCT_FOLDER}/{name}")
-    assert status == 200, f"GET {name} answered {status}"
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8")), delimiter="|", quotechar='"'))
-    assert tuple(rows[0]) == FEED_HEADER, rows[0]
-    assert all(len(row) == 15 for row in rows), "a row does not have 15 fields"
-    return [dict(zip(FEED_HEADER, row, strict=True)) for row in rows[1:]]
 
 
 def product_feeds(sim: Sim) -> list[str]:
