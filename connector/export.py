@@ -21,7 +21,6 @@ from typing import Any
 
 from connector.catalog import (
     CatalogContext,
-    CategoryAssignment,
     ImageGroup,
     Product,
     VariationAttribute,
@@ -46,7 +45,7 @@ CREATE TABLE product(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind INTE
 CREATE TABLE variant(variant TEXT PRIMARY KEY, master TEXT, pos INTEGER, dflt INTEGER) WITHOUT ROWID;
 CREATE TABLE vgroup(id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr BLOB) WITHOUT ROWID;
-CREATE TABLE category(id TEXT PRIMARY KEY, cat TEXT, prim INTEGER) WITHOUT ROWID;
+CREATE TABLE assignment(seq INTEGER PRIMARY KEY, id TEXT, cat TEXT, prim INTEGER);
 CREATE TABLE price(id TEXT PRIMARY KEY, amount REAL) WITHOUT ROWID;
 CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, PRIMARY KEY(list, id)) WITHOUT ROWID;
 """
@@ -57,10 +56,7 @@ _INSERT_PRODUCT = (
 _INSERT_VARIANT = "INSERT OR IGNORE INTO variant VALUES (?,?,?,?)"
 _INSERT_VGROUP = "INSERT OR IGNORE INTO vgroup VALUES (?)"
 _INSERT_SHARED = "INSERT OR REPLACE INTO shared_attr VALUES (?,?)"
-_UPSERT_CATEGORY = (
-    "INSERT INTO category VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET cat = excluded.cat, "
-    "prim = 1 WHERE excluded.prim = 1 AND category.prim = 0"
-)
+_INSERT_ASSIGNMENT = "INSERT INTO assignment(id, cat, prim) VALUES (?,?,?)"
 _UPSERT_PRICE = (
     "INSERT INTO price VALUES (?,?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount "
     "WHERE excluded.amount < price.amount"
@@ -71,6 +67,8 @@ _INSERT_STOCK = "INSERT OR REPLACE INTO stock VALUES (?,?,?,?)"
 # a SKU with no record in such a list counts as in stock there, as on the platform.
 _DERIVE = """
 CREATE INDEX variant_master ON variant(master, pos);
+CREATE TABLE category(id TEXT PRIMARY KEY, cat TEXT) WITHOUT ROWID;
+INSERT OR IGNORE INTO category SELECT id, cat FROM assignment ORDER BY id, prim DESC, seq;
 DELETE FROM variant WHERE master NOT IN (SELECT id FROM product);
 CREATE TABLE sku_stock(id TEXT PRIMARY KEY, instock INTEGER) WITHOUT ROWID;
 INSERT INTO sku_stock SELECT id, MAX(instock) = 1 OR SUM(dflt) < :n FROM stock GROUP BY id;
@@ -282,8 +280,16 @@ class SiteScan:
                     self._add(
                         _INSERT_SHARED, (record.variation_attribute_id, _pack(_attribute_tuple(record)))
                     )
-                elif not record.deleted:
-                    self._add_assignment(record)
+                elif record.deleted:
+                    self._scratch.flush()  # the assignment may still wait in a batch
+                    self._db.execute(
+                        "DELETE FROM assignment WHERE id = ? AND cat = ?",
+                        (record.product_id, record.category_id),
+                    )
+                else:
+                    self._add(
+                        _INSERT_ASSIGNMENT, (record.product_id, record.category_id, int(record.primary))
+                    )
         self._scratch.flush()
         self._db.executemany("DELETE FROM product WHERE id = ?", ((pid,) for pid in pending_delete))
         self.deleted_ids = frozenset(deleted)
@@ -312,9 +318,6 @@ class SiteScan:
             self._add(_INSERT_VARIANT, (variant_id, product.product_id, position, int(is_default)))
         for group_id in product.variation_groups:
             self._add(_INSERT_VGROUP, (group_id,))
-
-    def _add_assignment(self, assignment: CategoryAssignment) -> None:
-        self._add(_UPSERT_CATEGORY, (assignment.product_id, assignment.category_id, int(assignment.primary)))
 
     def _master(self, master_id: str) -> _Master | None:
         found = self._db.execute(

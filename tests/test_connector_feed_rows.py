@@ -353,14 +353,18 @@ def test_category_comes_from_the_storefront_catalog_primary_first(tmp_path: Path
     storefront = (
         '<category-assignment category-id="first" product-id="M"/>'
         '<category-assignment category-id="main" product-id="M"><primary-flag>true</primary-flag>'
-        '</category-assignment><category-assignment category-id="only" product-id="S"/>'
+        '</category-assignment><category-assignment category-id="old" product-id="S"/>'
         '<category-assignment category-id="gone" product-id="T" mode="delete"/>'
+    )
+    delta = (
+        '<category-assignment category-id="old" product-id="S" mode="delete"/>'
+        '<category-assignment category-id="only" product-id="S"/>'
     )
     rows = feed(
         tmp_path,
         master("M", ["V"]) + product("V") + product("S") + product("T"),
         prices={"M": "1", "S": "1", "T": "1"},
-        extra_catalogs=(storefront,),
+        extra_catalogs=(storefront, delta),
     )
     assert {sku: row["product_category"] for sku, row in rows.items()} == {"V": "main", "S": "only", "T": ""}
 
