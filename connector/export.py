@@ -53,7 +53,7 @@ _INSERT_PRODUCT = (
     "INSERT OR REPLACE INTO product(id, kind, online, name, short, long, brand, msku, images, "
     "vals, attrs) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
-_INSERT_VARIANT = "INSERT OR IGNORE INTO variant VALUES (?,?,?,?)"
+_INSERT_VARIANT = "INSERT OR REPLACE INTO variant VALUES (?,?,?,?)"  # a later master definition wins
 _INSERT_VGROUP = "INSERT OR IGNORE INTO vgroup VALUES (?)"
 _INSERT_SHARED = "INSERT OR REPLACE INTO shared_attr VALUES (?,?)"
 _INSERT_ASSIGNMENT = "INSERT INTO assignment(id, cat, prim) VALUES (?,?,?)"
