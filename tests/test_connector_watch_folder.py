@@ -101,7 +101,7 @@ def test_finished_exports_reach_tiktok_without_another_command(
     rows = [dav.file(f"{PRODUCT_DIR}/{n}").read_text(encoding="utf-8").splitlines()[1:] for n in feeds]
     assert sorted(len(r) for r in rows) == [1, 2]
     assert [r for r in rows if len(r) == 1][0][0].startswith('"A-1"|"Alpha, renamed"|')
-    assert watch.runs == 2
+    wait_for(lambda: watch.runs == 2, what="the watcher to count its second run")
 
 
 def test_a_created_file_counts_once_its_size_settles(
