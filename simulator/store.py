@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 );
 -- (job_id) indexes hold the rowid too: job_batches pages through a job's rows in rowid order with them.
 CREATE INDEX IF NOT EXISTS staged_rows_job ON staged_rows (job_id);
+CREATE INDEX IF NOT EXISTS staged_rows_sku ON staged_rows (job_id, sku_id);
 CREATE INDEX IF NOT EXISTS job_groups_job ON job_groups (job_id);
 CREATE INDEX IF NOT EXISTS job_outcomes_job ON job_outcomes (job_id);
 """

@@ -14,8 +14,7 @@ from typing import Any
 
 from simulator.feedfile import FeedFileError, read_delete_feed, read_product_feed
 from simulator.jobs import JobContext, JobFailed, PickedFile
-from simulator.rules.engine import FeedChecker, group_key
-from simulator.rules.profiles import get_profile
+from simulator.rules.engine import group_key, make_issue
 from simulator.store import BATCH
 
 _STAGE = (
@@ -66,21 +65,32 @@ def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[tuple[int, s
 
 
 def _product_rows(ctx: JobContext, picked: PickedFile) -> Iterator[tuple[int, str, str, str]]:
-    """Rows of one product feed. Layout problems and repeated SKUs go on the job; product rules wait
-    for the review, which sees each product whole. A repeated SKU's last row wins, as TikTok's catalog
-    feeds replace an item that is sent again."""
-    checker = FeedChecker(get_profile(ctx.tenant.region))
+    """Rows of one product feed; layout problems go on the job. Product rules wait for the review,
+    which sees each product whole."""
     for record in read_product_feed(picked.path, lambda issue: ctx.add_issue(issue, picked.name)):
-        for issue in checker.add(record):
-            if issue.code == "SKU_ID_DUPLICATE":
-                ctx.add_issue(issue, picked.name)
         yield record.line, record.sku_id, group_key(record), canonical(record.values)
+
+
+def _report_repeats(ctx: JobContext, picked: PickedFile) -> None:
+    """A SKU on several rows of one file: reported; its last row wins, as TikTok's catalog feeds replace
+    an item sent again. Found in SQL, so no per-SKU set is held in memory."""
+    repeats = ctx.store.connection().execute(
+        "SELECT line, sku_id, item_group_id FROM staged_rows s WHERE job_id = ? AND file = ? AND EXISTS"
+        " (SELECT 1 FROM staged_rows t INDEXED BY staged_rows_sku WHERE t.job_id = s.job_id"
+        " AND t.sku_id = s.sku_id AND t.file = s.file AND t.seq < s.seq) ORDER BY seq",
+        (ctx.job_id, picked.name),
+    )
+    for line, sku, group in repeats:
+        ctx.add_issue(
+            make_issue("SKU_ID_DUPLICATE", line=line, sku_id=sku, item_group_id=group, value=sku), picked.name
+        )
 
 
 def upload_product_feeds(ctx: JobContext) -> None:
     """Parse each product feed (quoted or not) into staged rows."""
     for picked in ctx.files:
         ctx.count("records", _stage_file(ctx, picked, _product_rows(ctx, picked)))
+        _report_repeats(ctx, picked)
     ctx.save()
 
 

@@ -252,3 +252,12 @@ def test_delete_feed_removes_skus_and_retires_empty_products(client: Client) -> 
     client.drop_feed([row("B1", "B")])  # a deleted SKU sent again comes back through review
     client.run()
     assert client.product("B")["status"] == "ACTIVATE"
+
+
+def test_a_sku_repeated_in_a_file_is_reported_and_its_last_row_wins(client: Client) -> None:
+    name = client.drop_feed([row("A1", "A", title="First"), row("B1", "B"), row("A1", "A", title="Second")])
+    job = client.run()
+    (repeat,) = [i for i in job["issues"] if i["code"] == "SKU_ID_DUPLICATE"]
+    assert repeat["examples"] == [{"file": name, "line": 4, "sku_id": "A1", "item_group_id": "A", "value": "A1",
+                                   "message": repeat["message"]}]
+    assert client.product("A")["title"] == "Second"
