@@ -240,3 +240,26 @@ def test_serve_prints_urls_and_credentials_and_stops_on_ctrl_c(tmp_path: Path) -
     text = "".join(lines) + out
     assert proc.returncode == 0, err
     assert "u1" in text and "p1" in text and "Traceback" not in err
+
+
+def test_auth_callback_takes_the_host_from_external_data_domain(client: Client) -> None:
+    """The cartridge's body does not name the WebDAV host; without `webdav_url` it is external_data.domain,
+    sent as raw base64 (a `+` must survive, as the cartridge does not URL-encode it)."""
+    data = {"external_business_id": "tenant-3", "domain": "sfcc-instance.example", "pad": "~~~>"}
+    external = base64.b64encode(json.dumps(data).encode()).decode()
+    assert "+" in external
+    body = {
+        "external_business_id": "tenant-3",
+        "commerce_cloud_username": "u",
+        "commerce_cloud_password": "k",
+    }
+    status, answer = client.api("POST", f"/tbp/v2.0/salesforce/auth_callback/?external_data={external}", body)
+    assert (status, answer["code"]) == (200, 0), answer
+    assert client.server.store.get_tenant("tenant-3").webdav_base == "https://sfcc-instance.example"
+    elsewhere = f"{client.server.dav_url}/{PRODUCT_FOLDER}"
+    assert client.alert(url=elsewhere, external_business_id="tenant-3")["code"] == 40005
+
+
+def test_unknown_job_is_a_json_404(client: Client) -> None:
+    status, answer = client.api("GET", "/api/jobs/999")
+    assert status == 404 and answer["code"] != 0 and "999" in answer["message"]
