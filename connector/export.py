@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import marshal
+import multiprocessing
 import os
 import shutil
+import signal
 import sqlite3
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +37,7 @@ DEFAULT_IMAGE_BASE_URL = "https://images.example.com/on/demandware.static/-/Site
 # SFRA's storefront URL shape without a locale segment; `{site_id}` is replaced by the Site ID.
 DEFAULT_STOREFRONT_URL = "https://www.example.com/s/{site_id}"
 _BATCH = 10_000
+PARALLEL_MIN_BYTES = 4 << 20  # below ~4 MiB of input, starting a process costs more than it saves
 _PRAGMAS = (
     "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768; PRAGMA temp_store=FILE;"
 )
@@ -46,6 +50,10 @@ CREATE TABLE variant(variant TEXT PRIMARY KEY, master TEXT, pos INTEGER, dflt IN
 CREATE TABLE vgroup(id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr BLOB) WITHOUT ROWID;
 CREATE TABLE assignment(seq INTEGER PRIMARY KEY, id TEXT, cat TEXT, prim INTEGER);
+"""
+# Prices and stock live in their own file, loaded by a second process while the catalogs load here;
+# the scan attaches it, and SQLite finds its unqualified table names there.
+_SIDE_SCHEMA = """
 CREATE TABLE price(id TEXT PRIMARY KEY, amount REAL) WITHOUT ROWID;
 CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, PRIMARY KEY(list, id)) WITHOUT ROWID;
 """
@@ -165,6 +173,49 @@ class _Scratch:
             batch.clear()
 
 
+def worth_a_process(paths: Sequence[Path]) -> bool:
+    """True when reading `paths` takes long enough to hide a second process's start-up cost."""
+    return sum(path.stat().st_size for path in paths) >= PARALLEL_MIN_BYTES
+
+
+def _exit_on_sigterm() -> None:
+    """Pool workers turn `terminate` into SystemExit, so their clean-up (temp files) still runs."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
+class Background:
+    """`function(*args)` in a second process when `parallel`, else inline when its result is asked for.
+
+    Leaving the block stops a worker whose result nobody asked for (the caller failed first), so an
+    error never waits for, nor leaves behind, the other half of the work. The worker is forked:
+    `spawn` would start a fresh interpreter (slower) and re-run the caller's main script, which
+    breaks any script that calls the connector without an `if __name__ == "__main__"` guard. The
+    forked worker only parses files and writes its own new files; it never touches what it inherits.
+    """
+
+    def __init__(self, function: Callable[..., Any], args: tuple[object, ...], parallel: bool) -> None:
+        self._function, self._args = function, args
+        self._pool = multiprocessing.get_context("fork").Pool(1, _exit_on_sigterm) if parallel else None
+        self._pending = self._pool.apply_async(function, args) if self._pool else None
+
+    def result(self) -> Any:
+        if self._pending is None:
+            return self._function(*self._args)
+        pending, self._pending = self._pending, None
+        return pending.get()
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool:
+            if self._pending is None:
+                self._pool.close()  # the worker is done: let it exit on its own
+            else:
+                self._pool.terminate()
+            self._pool.join()
+
+
 class SiteScan:
     """Result of one streaming scan: rows are joined from the scratch database when asked for."""
 
@@ -248,15 +299,22 @@ class SiteScan:
         self.close()
 
     def load(self, now: datetime) -> None:
-        """Stream every input into the scratch database, then derive the per-master tables."""
-        self._db.execute("BEGIN")
-        self._load_catalogs(now)
+        """Stream every input into the scratch database, then derive the per-master tables.
+
+        Prices and stock load in a second process meanwhile (when they are big enough to pay for
+        one): on two cores the catalogs, the largest input, are then the only wait.
+        """
         inputs = self.inputs
-        self.currency, self._default_lists = _load_prices_and_stock(
-            self._scratch, inputs.pricebooks, inputs.inventories, now, inputs.currency or ""
-        )
-        self._scratch.flush()
-        self._db.execute("COMMIT")
+        side = self._work_dir / "side.sqlite"
+        side_inputs = (*inputs.pricebooks, *inputs.inventories)
+        args = (side, inputs.pricebooks, inputs.inventories, now, inputs.currency or "")
+        with Background(_load_side, args, worth_a_process(side_inputs)) as prices_and_stock:
+            self._db.execute("BEGIN")
+            self._load_catalogs(now)
+            self._scratch.flush()
+            self._db.execute("COMMIT")
+            self.currency, self._default_lists = prices_and_stock.result()
+        self._db.execute("ATTACH DATABASE ? AS side", (str(side),))
         self._db.execute("BEGIN")
         for statement in _DERIVE.split(";"):
             if statement.strip():
@@ -350,15 +408,29 @@ class SiteScan:
         )
 
 
-def _load_prices_and_stock(
-    scratch: _Scratch, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
+def _load_side(
+    path: Path, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
 ) -> tuple[str, int]:
-    """Lowest applicable price per product and stock per list and SKU.
+    """Lowest applicable price per product and stock per list and SKU, into their own file `path`.
 
     Returns the site currency (`currency`, else the first applicable book's) and the number of
     default-instock lists, counting "no inventory input at all" as one such list: with nothing
     known about stock, every SKU is reported in stock.
     """
+    scratch = _Scratch(path, _SIDE_SCHEMA)
+    scratch.db.execute("BEGIN")
+    try:
+        result = _load_prices_and_stock(scratch, pricebooks, inventories, now, currency)
+        scratch.flush()
+        scratch.db.execute("COMMIT")
+    finally:
+        scratch.db.close()
+    return result
+
+
+def _load_prices_and_stock(
+    scratch: _Scratch, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
+) -> tuple[str, int]:
     active = False
     for book in pricebooks:
         for record in read_pricebook(book, now):

@@ -17,9 +17,13 @@ class XmlInputError(ValueError):
     """Bad SFCC input, named by file, line and field so the user can find it."""
 
     def __init__(self, path: Path | str, line: int | None, field: str | None, message: str) -> None:
-        self.path, self.line, self.field = str(path), line, field
+        self.path, self.line, self.field, self.message = str(path), line, field, message
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str | None, str]]:
+        """Rebuild from the parts, so the error survives the trip back from a worker process."""
+        return XmlInputError, (self.path, self.line, self.field, self.message)
 
 
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
