@@ -61,7 +61,7 @@ class SimServer:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(self.data_dir / "shop.sqlite3")
+        self.store = Store(self.data_dir)
         self.runner = JobRunner(self.store, self.data_dir)
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
         app = create_app(self.store, self.runner)

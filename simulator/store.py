@@ -4,6 +4,10 @@ The backend state lives here, apart from HTTP handling (moto's models/responses 
 handlers, the job steps and the tests all read the same tables. One connection per thread, WAL mode,
 so the API answers while a job writes. Step modules run their own batched SQL on `connection()`;
 this module owns the schema and the reads shared by several modules.
+
+Two files: `shop.sqlite3` (products, SKUs, stock, processed files, job scratch) and `jobs.sqlite3`
+(tenants, job records). A job applies a million-row feed in one shop transaction; with the job records
+in their own file, an alert that arrives meanwhile is still recorded and answered at once.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 PRODUCT_ID_BASE = 1729000000000000000
 SKU_ID_BASE = 1731000000000000000
 
-_SCHEMA = """
+_JOBS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
     id TEXT PRIMARY KEY, webdav_base TEXT NOT NULL, user TEXT NOT NULL, password TEXT NOT NULL,
     site_id TEXT NOT NULL DEFAULT '', region TEXT NOT NULL DEFAULT 'US', registered_at REAL NOT NULL
@@ -33,6 +37,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     steps TEXT NOT NULL DEFAULT '[]', counts TEXT NOT NULL DEFAULT '{}', issues TEXT NOT NULL DEFAULT '[]',
     report TEXT NOT NULL DEFAULT '{}', files TEXT NOT NULL DEFAULT '[]', error TEXT
 );
+"""
+_SHOP_SCHEMA = """
 CREATE TABLE IF NOT EXISTS processed_files (
     tenant TEXT NOT NULL, href TEXT NOT NULL, size INTEGER, etag TEXT, job_id INTEGER NOT NULL,
     processed_at REAL NOT NULL
@@ -122,29 +128,38 @@ def product_rowid(external_id: str) -> int | None:
 
 
 class Store:
-    """The database file under the data dir; safe to share between threads."""
+    """The database files in `directory`; safe to share between threads."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        conn = self.connection()
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
+        for name, schema in (("shop", _SHOP_SCHEMA), ("jobs", _JOBS_SCHEMA)):
+            conn = self._connect(name)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(schema)
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit; use `transaction()` to group writes)."""
-        conn = getattr(self._local, "conn", None)
+    def _connect(self, name: str) -> sqlite3.Connection:
+        conn = getattr(self._local, name, None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.directory / f"{name}.sqlite3", isolation_level=None, timeout=60, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
-            self._local.conn = conn
+            setattr(self._local, name, conn)
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's shop connection (autocommit; use `transaction()` to group writes)."""
+        return self._connect("shop")
+
+    def _jobs(self) -> sqlite3.Connection:
+        return self._connect("jobs")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -167,7 +182,7 @@ class Store:
 
     # Tenants --------------------------------------------------------------------------------------
     def put_tenant(self, tenant: Tenant) -> None:
-        self.connection().execute(
+        self._jobs().execute(
             "INSERT INTO tenants (id, webdav_base, user, password, site_id, region, registered_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET webdav_base = excluded.webdav_base,"
             " user = excluded.user, password = excluded.password, site_id = excluded.site_id,"
@@ -185,7 +200,7 @@ class Store:
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         row = (
-            self.connection()
+            self._jobs()
             .execute(
                 "SELECT id, webdav_base, user, password, site_id, region FROM tenants WHERE id = ?",
                 (tenant_id,),
@@ -197,7 +212,7 @@ class Store:
     # Jobs -----------------------------------------------------------------------------------------
     def create_job(self, tenant: str, feed_type: str, update_type: str, url: str) -> int:
         now = time.time()
-        cur = self.connection().execute(
+        cur = self._jobs().execute(
             "INSERT INTO jobs (tenant, feed_type, update_type, url, state, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
             (tenant, feed_type, update_type, url, now, now),
@@ -209,21 +224,19 @@ class Store:
         names = sorted(fields)
         values = [json.dumps(fields[n]) if isinstance(fields[n], list | dict) else fields[n] for n in names]
         assignments = ", ".join(f"{n} = ?" for n in names)
-        self.connection().execute(
+        self._jobs().execute(
             f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?", (*values, time.time(), job_id)
         )
 
     def get_job(self, job_id: int) -> dict[str, Any] | None:
-        row = self.connection().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._jobs().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job_dict(row) if row else None
 
     def list_jobs(self) -> list[dict[str, Any]]:
-        return [_job_dict(row) for row in self.connection().execute("SELECT * FROM jobs ORDER BY id")]
+        return [_job_dict(row) for row in self._jobs().execute("SELECT * FROM jobs ORDER BY id")]
 
     def unfinished_jobs(self) -> list[int]:
-        rows = self.connection().execute(
-            "SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
-        )
+        rows = self._jobs().execute("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id")
         return [row[0] for row in rows]
 
     def clear_job_scratch(self, job_id: int) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +264,15 @@ def test_auth_callback_takes_the_host_from_external_data_domain(client: Client) 
 def test_unknown_job_is_a_json_404(client: Client) -> None:
     status, answer = client.api("GET", "/api/jobs/999")
     assert status == 404 and answer["code"] != 0 and "999" in answer["message"]
+
+
+def test_alerts_are_answered_while_a_job_holds_the_shop(client: Client) -> None:
+    """A big feed is applied in one long shop transaction; alerts meanwhile must not wait for it
+    (the cartridge gives up after 5 s)."""
+    client.drop_feed([row("A1", "A")])
+    started = time.monotonic()
+    with client.server.store.transaction():  # what a job applying a million rows holds
+        answer = client.alert()
+        assert answer["code"] == 0 and time.monotonic() - started < 5, answer
+        assert client.jobs()[0]["state"] in ("queued", "running")
+    assert client.wait_job(answer["data"]["job_id"])["state"] == "completed"
