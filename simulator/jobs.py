@@ -197,7 +197,10 @@ class JobRunner:
 
     def _work(self, q: queue.Queue[int]) -> None:
         while (job_id := q.get()) != _STOP:
-            self.run(job_id)
+            try:
+                self.run(job_id)
+            except Exception:  # the store itself failed; the job is re-queued at the next start
+                _log.exception("job %s could not be recorded", job_id)
 
     def run(self, job_id: int) -> None:
         """Run one job to `completed` or `failed`; never raises."""
