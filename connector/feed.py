@@ -56,9 +56,14 @@ def format_feed_line(values: Sequence[str]) -> str:
 
 
 def write_product_feed(rows: Iterable[FeedRow], path: Path) -> int:
-    """Write header and rows to `TEMP_<name>`, then rename into place; returns the row count.
+    """Write header and rows to `TEMP_<name>`, then rename into place; returns the row count."""
+    return write_feed_lines(map(format_feed_line, rows), path)
 
-    A failure while rows are produced (bad input) removes the temp file, so `path` is never
+
+def write_feed_lines(lines: Iterable[str], path: Path) -> int:
+    """`write_product_feed` for rows already formatted (a sync formats each row once, to hash it).
+
+    A failure while lines are produced (bad input) removes the temp file, so `path` is never
     half-written.
     """
     temp = path.with_name("TEMP_" + path.name)
@@ -66,8 +71,8 @@ def write_product_feed(rows: Iterable[FeedRow], path: Path) -> int:
     try:
         with open(temp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(format_feed_line(FEED_HEADER))
-            for row in rows:
-                handle.write(format_feed_line(row))
+            for line in lines:
+                handle.write(line)
                 count += 1
         os.replace(temp, path)
     except BaseException:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -27,9 +28,9 @@ from connector.export import (
     scan_site,
     write_inventory_export,
 )
-from connector.feed import FeedRow, format_feed_line, write_product_feed
+from connector.feed import FeedRow, format_feed_line, write_feed_lines
 from connector.settings import Settings
-from connector.snapshot import SkuState, Snapshot
+from connector.snapshot import Snapshot
 from connector.tracker import (
     LASTRUN_NAME,
     delete_feed_name,
@@ -45,7 +46,7 @@ Mode = Literal["auto", "full", "delta"]
 Log = Callable[[str], None]
 MANIFEST = "manifest.json"
 _SKU, _PRICE, _GROUP = 0, 8, 9
-_BATCH = 5000
+_BATCH = 2000  # SKUs per staging write and snapshot lookup: few queries, little memory
 
 
 class SyncError(RuntimeError):
@@ -61,12 +62,6 @@ class RunResult:
     deleted: int = 0
     tracked: int = 0
     files: list[str] = field(default_factory=list)
-
-
-def _row_state(row: FeedRow) -> tuple[SkuState, str]:
-    line = format_feed_line(row)
-    digest = hashlib.sha1(line.encode("utf-8")).hexdigest()
-    return (row[_SKU], row[_GROUP], row[_PRICE], digest), digest
 
 
 class _Outbox:
@@ -210,7 +205,7 @@ class Syncer:
         scan = scan_site(inputs, now)
         self.snapshot.begin_staging(run_id, carry_over=partial)
         try:
-            result.feed_rows = write_product_feed(
+            result.feed_rows = write_feed_lines(
                 self._select(scan.rows(), run_id, delta, cartridge_compat), run_dir / feed_name)
             if partial:
                 self.snapshot.unstage(run_id, scan.deleted_ids)
@@ -242,27 +237,25 @@ class Syncer:
         return result, manifest
 
     def _select(self, rows: Iterator[FeedRow], run_id: str, delta: bool,
-                cartridge_compat: bool) -> Iterator[FeedRow]:
-        """Stage every row; yield those the feed carries (all on a full run, new/changed on delta)."""
-        batch: list[SkuState] = []
-        for row in rows:
-            state, digest = _row_state(row)
-            batch.append(state)
-            if len(batch) >= _BATCH:
-                self.snapshot.stage(run_id, batch)
-                batch = []
+                cartridge_compat: bool) -> Iterator[str]:
+        """Stage every row; yield the feed lines carried (all on a full run, new/changed on delta).
+
+        Rows go by batches: one staging write and one snapshot lookup per batch, not per SKU.
+        """
+        while batch := list(islice(rows, _BATCH)):
+            lines = [format_feed_line(row) for row in batch]
+            digests = [hashlib.sha1(line.encode("utf-8")).hexdigest() for line in lines]
+            self.snapshot.stage(run_id, [(row[_SKU], row[_GROUP], row[_PRICE], digest)
+                                         for row, digest in zip(batch, digests, strict=True)])
             if not delta:
-                yield row
+                yield from lines
                 continue
-            previous = self.snapshot.previous(row[_SKU])
-            if previous is None:
-                yield row
-            elif cartridge_compat:
-                if previous[1] != row[_PRICE]:
-                    yield row
-            elif previous[0] != digest:
-                yield row
-        self.snapshot.stage(run_id, batch)
+            known = self.snapshot.previous([row[_SKU] for row in batch])
+            for row, line, digest in zip(batch, lines, digests, strict=True):
+                previous = known.get(row[_SKU])
+                if (previous is None or (previous[1] != row[_PRICE] if cartridge_compat
+                                         else previous[0] != digest)):
+                    yield line
 
     # -- inventory runs -------------------------------------------------------------------------
 
