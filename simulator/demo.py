@@ -36,11 +36,28 @@ def _get_json(url: str, payload: Any = None) -> Any:
         return json.load(answer)
 
 
+STEP_TEXT = {
+    "pickup": "picks the new files up over WebDAV",
+    "upload": "uploads them into its own store",
+    "review": "reviews each product against TikTok's rules",
+    "publish": "publishes: ACTIVATE when the review passed, FAILED with reasons otherwise",
+    "delete": "removes the deleted SKUs from the listings",
+    "verify": "verifies the inventory for accuracy and completeness",
+    "integrate": "integrates the inventory into the listings",
+}
+
+
 def _describe(step: dict[str, Any]) -> str:
-    """One readable line for a job step: its name and whatever the simulator said about it."""
-    extra = {k: v for k, v in step.items() if k not in ("name", "at") and v not in (None, "", [], {})}
-    detail = "  ".join(f"{k}={v}" for k, v in extra.items())
-    return f"{step['name']:<10} {detail}".rstrip()
+    """One readable line for a job step, in the documented flow's words."""
+    return f"{step['name']:<10} {STEP_TEXT.get(step['name'], '')}".rstrip()
+
+
+def _outcome(job: dict[str, Any]) -> str:
+    """What a finished job did: its files and its non-zero counts, or why it failed."""
+    counts = ", ".join(f"{k}={v}" for k, v in job.get("counts", {}).items() if v)
+    files = ", ".join(job.get("files", [])) or "no new file"
+    reason = f"  reason: {job['error']}" if job.get("error") else ""
+    return f"{job['state']}  [{files}]  {counts}{reason}"
 
 
 class Narrator(threading.Thread):
@@ -70,7 +87,7 @@ class Narrator(threading.Thread):
                         self.seen.add((key, index))
                         click.echo(f"  [tiktok] {label:<24} {_describe(step)}")
                 if job["state"] in ("completed", "failed") and self.states.get(key) != job["state"]:
-                    click.echo(f"  [tiktok] {label:<24} {job['state']}  counts={job.get('counts', {})}")
+                    click.echo(f"  [tiktok] {label:<24} {_outcome(job)}")
                 self.states[key] = job["state"]
 
     def wait_idle(self) -> None:
@@ -121,12 +138,14 @@ def _products(base_url: str) -> list[dict[str, Any]]:
 def _summary(base_url: str) -> None:
     products = _products(base_url)
     click.echo("\nSummary")
-    click.echo(f"  {'product':<20} {'item_group_id':<16} {'status':<9} {'skus':>4} {'stock':>6}  reason")
+    click.echo(f"  {'product':<20} {'item_group_id':<18} {'title':<36} {'status':<9} {'skus':>4} {'stock':>6}"
+               "  reason")
     for product in sorted(products, key=lambda p: (p["status"], p.get("item_group_id", ""))):
         stock = sum(inv["quantity"] for sku in product["skus"] for inv in sku.get("inventory", []))
         reasons = "; ".join(r for item in product.get("audit_failed_reasons", [])
                             for r in item.get("reasons", []))
-        click.echo(f"  {product['id']:<20} {product.get('item_group_id', ''):<16} {product['status']:<9} "
+        group, title = product.get("item_group_id", ""), product["title"][:36]
+        click.echo(f"  {product['id']:<20} {group:<18} {title:<36} {product['status']:<9} "
                    f"{len(product['skus']):>4} {stock:>6}  {reasons[:70]}")
     counts: dict[str, int] = {}
     for product in products:
