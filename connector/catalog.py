@@ -159,21 +159,6 @@ class Localised:
                 self.rank, self.value = rank, value
 
 
-class SiteSpecific:
-    """Pick the site's own value of repeated `site-id` elements, else the one without `site-id`."""
-
-    __slots__ = ("found", "rank", "value")
-
-    def __init__(self) -> None:
-        self.rank, self.value, self.found = 99, None, False
-
-    def offer(self, site_id: str, element: etree._Element, value: object) -> None:
-        site = element.get("site-id")
-        rank = 0 if site == site_id else 1 if site is None else None
-        if rank is not None and rank < self.rank:
-            self.rank, self.value, self.found = rank, value, True
-
-
 @dataclass(frozen=True, slots=True)
 class ImageGroup:
     """A `large` image group; `match` holds (attribute-id, value), attribute "" for `variation-value`."""
@@ -260,48 +245,60 @@ def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]
         release(element)
 
 
+# Slots of the per-product best-value lists in `_CatalogReader.product`.
+_LOCALISED_SLOTS = {"display-name": 0, "short-description": 1, "long-description": 2}
+_SITE_SLOTS = {"online-flag": 0, "online-from": 1, "online-to": 2}
+
+
 class _CatalogReader:
     """Turns catalog elements into records for one file and one site/locale."""
 
     def __init__(self, path: Path, context: CatalogContext) -> None:
         self.path, self.site_id, self.now, self.chain = path, context.site_id, context.now, context.chain
+        self.rank: dict[str, int] = {}
+        for index, lang in enumerate(self.chain):
+            self.rank.setdefault(lang, index)
 
     def product(self, element: etree._Element) -> Product:
+        """One product; the hot loop of a scan, so best values are tracked in flat lists by slot."""
         product = Product(required_attribute(self.path, element, "product-id"), element.sourceline or 0)
         if element.get("mode") == "delete":
             product.deleted = True
             return product
-        name, short, long = Localised(), Localised(), Localised()
-        flag, start, end = SiteSpecific(), SiteSpecific(), SiteSpecific()
+        path, site_id, rank_of = self.path, self.site_id, self.rank.get
+        texts, text_ranks = ["", "", ""], [99, 99, 99]
+        window: list[object] = [None, None, None]
+        window_ranks = [99, 99, 99]
         for child in element:
             tag = local(child.tag)
-            if tag == "display-name":
-                name.offer(self.chain, child, text_of(child))
-            elif tag == "short-description":
-                short.offer(self.chain, child, text_of(child))
-            elif tag == "long-description":
-                long.offer(self.chain, child, text_of(child))
-            elif tag == "online-flag":
-                flag.offer(self.site_id, child, parse_bool(self.path, child))
-            elif tag == "online-from":
-                start.offer(self.site_id, child, parse_datetime(self.path, child))
-            elif tag == "online-to":
-                end.offer(self.site_id, child, parse_datetime(self.path, child))
+            slot = _LOCALISED_SLOTS.get(tag)
+            if slot is not None:
+                rank = rank_of(child.get(_XML_LANG) or "x-default", 99)
+                if rank < text_ranks[slot]:
+                    text_ranks[slot], texts[slot] = rank, child.text or ""
+                continue
+            slot = _SITE_SLOTS.get(tag)
+            if slot is not None:
+                value = parse_bool(path, child) if slot == 0 else parse_datetime(path, child)
+                site = child.get("site-id")
+                rank = 0 if site == site_id else 1 if site is None else 99
+                if rank < window_ranks[slot]:
+                    window_ranks[slot], window[slot] = rank, value
+            elif tag == "custom-attributes":
+                product.values = self._custom_values(child)
             elif tag == "images":
                 product.images = self._images(child)
             elif tag == "brand":
                 product.brand = text_of(child)
             elif tag == "manufacturer-sku":
                 product.manufacturer_sku = text_of(child)
-            elif tag == "custom-attributes":
-                product.values = self._custom_values(child)
             elif tag == "product-set-products":
                 product.is_set = len(child) > 0
             elif tag == "variations":
                 self._variations(child, product)
-        product.name, product.short_description = name.value, short.value
-        product.long_description = long.value
-        product.online = flag.value is True and in_window(start.value, end.value, self.now)  # type: ignore[arg-type]
+        product.name, product.short_description, product.long_description = texts
+        flag, start, end = window
+        product.online = flag is True and in_window(start, end, self.now)  # type: ignore[arg-type]
         return product
 
     def _images(self, images: etree._Element) -> list[ImageGroup]:
@@ -328,15 +325,15 @@ class _CatalogReader:
             if local(attribute.tag) != "custom-attribute":
                 continue
             site = attribute.get("site-id")
-            lang = attribute.get(_XML_LANG) or "x-default"
-            if (site is not None and site != self.site_id) or lang not in self.chain:
+            lang_rank = self.rank.get(attribute.get(_XML_LANG) or "x-default")
+            if (site is not None and site != self.site_id) or lang_rank is None:
                 continue
             value = attribute.text or ""
             if not value.strip() and len(attribute):
                 value = attribute[0].text or ""
             if len(value) > _MAX_VALUE_LENGTH:
                 continue
-            rank = self.chain.index(lang) * 2 + (0 if site else 1)
+            rank = lang_rank * 2 + (0 if site else 1)
             key = attribute.get("attribute-id", "")
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, value)
