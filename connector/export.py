@@ -234,7 +234,10 @@ class SiteScan:
         inputs = self.inputs
         storefront = inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/")
         country = inputs.locale.partition("_")[2].upper()
+        # Variants repeat their master's facts, images and often prices: compute each once.
         master_of = functools.lru_cache(maxsize=4096)(self._master)
+        price_of = functools.lru_cache(maxsize=4096)(functools.partial(price_text, currency=self.currency))
+        urls_of = functools.lru_cache(maxsize=4096)(functools.partial(_image_urls, inputs.image_base_url))
         for (
             sku,
             name,
@@ -271,12 +274,12 @@ class SiteScan:
                     name=name,
                     short_description=short,
                     long_description=long,
-                    image_urls=tuple(_image_url(inputs.image_base_url, path) for path in paths),
+                    image_urls=urls_of(tuple(paths)),
                     landing_page_url=f"{storefront}/{sku}.html",
                     category_id=category or "",
                     country=country,
                     in_stock=bool(in_stock),
-                    price=price_text(amount, self.currency),
+                    price=price_of(amount),
                     item_group_id=master_id or sku,
                     variation_properties=properties,
                     is_default_variant=master is None or default_variant == sku,
@@ -489,6 +492,10 @@ def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list
         elif len(group.match) == best:
             paths.extend(group.paths)
     return paths
+
+
+def _image_urls(base: str, paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_image_url(base, path) for path in paths)
 
 
 def _image_url(base: str, path: str) -> str:

@@ -7,6 +7,7 @@ writer that quotes every field and doubles embedded quotes.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -118,6 +119,10 @@ def strip_tags(markup: str) -> str:
     return _TAG.sub("", markup)
 
 
+# A master's description is every variant's: strip it once.
+_strip_tags_cached = functools.lru_cache(maxsize=4096)(strip_tags)
+
+
 class SkuFacts(NamedTuple):
     """Everything one row needs, already resolved (inheritance, locale, best price, stock)."""
 
@@ -142,7 +147,7 @@ class SkuFacts(NamedTuple):
 def description(facts: SkuFacts) -> str:
     """Short description, else long, else name, else ID; tags removed (reference 2.3)."""
     text = facts.short_description or facts.long_description or facts.name or facts.sku_id
-    return strip_tags(text)
+    return _strip_tags_cached(text)
 
 
 def build_row(facts: SkuFacts) -> FeedRow:
