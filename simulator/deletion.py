@@ -22,6 +22,7 @@ def delete(ctx: JobContext) -> None:
     """Flag the listed SKUs deleted and retire emptied products, in one transaction."""
     tenant = ctx.tenant.id
     removed: dict[tuple[str, str], int] = defaultdict(int)
+    ctx.counts.setdefault("unknown", 0)
     with ctx.store.transaction() as conn:
         for rows in job_batches(
             conn,
@@ -36,27 +37,24 @@ def delete(ctx: JobContext) -> None:
                     (tenant, *skus),
                 ).fetchall()
             )
+            gone = []
             for row in rows:
-                group = live.pop(row["sku_id"], None)
+                sku = row["sku_id"]
+                group = live.pop(sku, None)
                 if group is None:
-                    ctx.add_issue(
-                        make_issue(
-                            "DELETE_UNKNOWN_SKU",
-                            line=row["line"],
-                            sku_id=row["sku_id"],
-                            item_group_id="",
-                            value=row["sku_id"],
-                        ),
-                        row["file"],
-                    )
+                    issue = make_issue("DELETE_UNKNOWN_SKU", line=row["line"], sku_id=sku, value=sku)
+                    ctx.add_issue(issue, row["file"])
                     ctx.count("unknown")
                     continue
                 removed[(row["file"], group)] += 1
-                conn.execute(
-                    "UPDATE skus SET deleted = 1, updated_at = ? WHERE tenant = ? AND sku_id = ?",
-                    (time.time(), tenant, row["sku_id"]),
-                )
-                ctx.count("deleted")
+                gone.append((tenant, sku))
+            # a deleted SKU loses its stock too: if a feed brings it back, it starts with none
+            conn.executemany("DELETE FROM stock WHERE tenant = ? AND sku_id = ?", gone)
+            conn.executemany(
+                "UPDATE skus SET deleted = 1, updated_at = ? WHERE tenant = ? AND sku_id = ?",
+                ((time.time(), t, sku) for t, sku in gone),
+            )
+            ctx.count("deleted", len(gone))
         write_history(
             conn, ctx, ((k, {"fields": ["deleted"], "removed_skus": n}) for k, n in removed.items())
         )

@@ -137,3 +137,14 @@ def test_realert_applies_nothing_twice(client: Client) -> None:
     sync(client, inventory_xml([(sku, "<allocation>10</allocation>") for sku in SKUS]))
     again = client.run("inventory", "create")
     assert again["state"] == "completed" and again["files"] == [] and again["report"]["applied"] == 0
+
+
+def test_a_deleted_sku_loses_its_stock(client: Client) -> None:
+    sync(client, inventory_xml([(sku, "<allocation>10</allocation>") for sku in SKUS]))
+    client.drop("src/feeds/export/social/tiktok/product", "delete-feed-RefArch-20261126120000.txt", b"B1\n")
+    assert client.run("product", "delete")["counts"]["deleted"] == 1
+    client.drop_feed([row("B1", "B")])
+    client.run()
+    assert stock(client)["B1"] == {}
+    job = sync(client, inventory_xml([(sku, "<allocation>1</allocation>") for sku in ["A1", "A2", "B1"]]))
+    assert job["report"]["unknown"] == 0 and stock(client)["B1"] == {LIST: 1}

@@ -258,6 +258,24 @@ def test_a_sku_repeated_in_a_file_is_reported_and_its_last_row_wins(client: Clie
     name = client.drop_feed([row("A1", "A", title="First"), row("B1", "B"), row("A1", "A", title="Second")])
     job = client.run()
     (repeat,) = [i for i in job["issues"] if i["code"] == "SKU_ID_DUPLICATE"]
-    assert repeat["examples"] == [{"file": name, "line": 4, "sku_id": "A1", "item_group_id": "A", "value": "A1",
-                                   "message": repeat["message"]}]
+    assert repeat["examples"] == [
+        {
+            "file": name,
+            "line": 4,
+            "sku_id": "A1",
+            "item_group_id": "A",
+            "value": "A1",
+            "message": repeat["message"],
+        }
+    ]
     assert client.product("A")["title"] == "Second"
+
+
+def test_a_product_left_pending_by_an_interrupted_job_is_reviewed_by_the_next(client: Client) -> None:
+    client.drop_feed([row("A1", "A")])
+    client.run()
+    with client.server.store.transaction() as conn:  # as an apply that committed just before a crash
+        conn.execute("UPDATE products SET status = 'PENDING', audit_status = 'AUDITING'")
+    job = client.run()
+    assert job["files"] == [] and job["counts"]["products"] == 1
+    assert client.product("A")["status"] == "ACTIVATE"
