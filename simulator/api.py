@@ -11,11 +11,11 @@ import binascii
 import json
 import secrets
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from simulator.dav import DAV_MOUNT
+from simulator.pickup import ForeignUrl, check_folder_url, origin
 from simulator.store import Store, Tenant, get_product, search_products
 
 NOT_JSON_OBJECT = 40001
@@ -91,26 +91,6 @@ def _text(obj: dict[str, Any], key: str, where: str = "") -> str:
     return value
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default_port
-
-
-def check_folder_url(url: str, tenant: Tenant) -> None:
-    """Refuse (40005) any URL off the tenant's WebDAV origin or outside its Impex root."""
-    parts = urlsplit(url)
-    if _origin(url) != _origin(tenant.webdav_base) or parts.username or parts.password:
-        raise ApiError(
-            URL_OUTSIDE_TENANT,
-            f"url {url!r} is not on the tenant's registered WebDAV host {tenant.webdav_base!r}",
-        )
-    segments = unquote(parts.path).split("/")
-    inside = parts.path == DAV_MOUNT or parts.path.startswith(DAV_MOUNT + "/")
-    if not inside or parts.query or parts.fragment or any(s in (".", "..") for s in segments):
-        raise ApiError(URL_OUTSIDE_TENANT, f"url {url!r} is not below {DAV_MOUNT}")
-
-
 @tiktok_api.post("/tbp/v2.0/feed/download/")
 def feed_download():
     """The cartridge's alert: validate, record a job, answer at once; the work runs in the background."""
@@ -137,7 +117,10 @@ def feed_download():
         raise ApiError(
             UNKNOWN_TENANT, f"unknown external_business_id {tenant_id!r}: the shop never onboarded"
         )
-    check_folder_url(url, tenant)
+    try:
+        check_folder_url(url, tenant)
+    except ForeignUrl as error:
+        raise ApiError(URL_OUTSIDE_TENANT, str(error)) from error
     job_id = current_app.extensions["sim"]["runner"].submit(
         tenant.id, feed_type, update_type, url.rstrip("/")
     )
@@ -172,7 +155,7 @@ def auth_callback():
         webdav_url = domain if "://" in domain else f"https://{domain}"
     if not webdav_url:
         raise ApiError(MISSING_KEY, "required key 'webdav_url' (or 'domain' in external_data) is missing")
-    scheme, host, port = _origin(webdav_url)
+    scheme, host, port = origin(webdav_url)
     if scheme not in ("http", "https") or not host:
         raise ApiError(BAD_VALUE, f"webdav_url {webdav_url!r} is not an http(s) URL")
     base = f"{scheme}://{host}" + (f":{port}" if port not in (80, 443) else "")

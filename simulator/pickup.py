@@ -19,7 +19,9 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree
 
 from simulator import xmlsafe
+from simulator.dav import DAV_MOUNT
 from simulator.jobs import JobContext, JobFailed, PickedFile
+from simulator.store import Tenant
 
 TIMEOUT_S = 60
 CHUNK = 1 << 16
@@ -35,6 +37,33 @@ _PROPFIND = (
     b"<getcontentlength/><getlastmodified/><getetag/></prop></propfind>"
 )
 _D = "{DAV:}"
+
+
+class ForeignUrl(ValueError):
+    """A folder URL off the tenant's registered WebDAV origin or outside its Impex root."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in; a malformed port yields port None."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def check_folder_url(url: str, tenant: Tenant) -> None:
+    """Only ever fetch from the tenant's own WebDAV, below its Impex root: checked when the alert
+    arrives and again before fetching, in case the tenant re-onboarded with another host meanwhile."""
+    parts = urlsplit(url)
+    if origin(url) != origin(tenant.webdav_base) or None in origin(url) or parts.username or parts.password:
+        raise ForeignUrl(f"url {url!r} is not on the tenant's registered WebDAV host {tenant.webdav_base!r}")
+    segments = unquote(parts.path).split("/")
+    inside = parts.path == DAV_MOUNT or parts.path.startswith(DAV_MOUNT + "/")
+    if not inside or parts.query or parts.fragment or any(s in (".", "..") for s in segments):
+        raise ForeignUrl(f"url {url!r} is not below {DAV_MOUNT}")
 
 
 @dataclass(frozen=True)
@@ -174,6 +203,10 @@ def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
 def pick_up(ctx: JobContext) -> None:
     """Find the new files of this alert's kind, oldest first, and download them into the job's folder."""
     pattern = PATTERNS[(ctx.feed_type, ctx.update_type)]
+    try:
+        check_folder_url(ctx.url, ctx.tenant)
+    except ForeignUrl as error:
+        raise JobFailed(f"nothing fetched: {error}") from error
     listing = list_folder(ctx)
     candidates = [
         e

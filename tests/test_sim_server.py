@@ -155,6 +155,7 @@ def test_url_outside_the_tenant_is_refused_and_nothing_fetched(client: Client, f
         f"{foreign_host}{mount}/{PRODUCT_FOLDER}",
         f"{client.server.base_url}/on/demandware.servlet/webdav/Sites/Cartridges/x",
         f"{client.server.dav_url}/../Cartridges",
+        f"http://127.0.0.1:notaport{mount}/{PRODUCT_FOLDER}",
         f"https://{client.server.base_url.split('://')[1]}{mount}/{PRODUCT_FOLDER}",
     ):
         answer = client.alert(url=url)
@@ -276,3 +277,23 @@ def test_alerts_are_answered_while_a_job_holds_the_shop(client: Client) -> None:
         assert answer["code"] == 0 and time.monotonic() - started < 5, answer
         assert client.jobs()[0]["state"] in ("queued", "running")
     assert client.wait_job(answer["data"]["job_id"])["state"] == "completed"
+
+
+def test_a_job_fetches_nothing_once_its_tenant_moved_host(client: Client, foreign_host: str) -> None:
+    """Checked again before fetching: an alert accepted for the old host fetches from neither host."""
+    client.server.runner.stop()  # keep the job queued while the tenant re-onboards
+    store = client.server.store
+    job_id = store.create_job(
+        "sfcc-sim-tenant", "product", "update", f"{client.server.dav_url}/{PRODUCT_FOLDER}"
+    )
+    body = {
+        "external_business_id": "sfcc-sim-tenant",
+        "commerce_cloud_username": "u",
+        "commerce_cloud_password": "k",
+        "webdav_url": foreign_host,
+    }
+    assert client.api("POST", "/tbp/v2.0/salesforce/auth_callback/", body)[1]["code"] == 0
+    client.server.runner.run(job_id)
+    job = store.get_job(job_id)
+    assert job["state"] == "failed" and "nothing fetched" in job["error"], job
+    assert Recorder.seen == []
