@@ -18,7 +18,7 @@ from simulator.jobs import JobContext
 from simulator.pickup import mark_processed
 from simulator.publish import PENDING, Change, transition
 from simulator.rules.engine import Issue, audit_failed_reasons, blocks_publication, check_group
-from simulator.rules.profiles import get_profile
+from simulator.rules.profiles import Profile, get_profile
 from simulator.store import job_batches
 
 DELETED_OUTCOME = -1
@@ -146,24 +146,23 @@ def _issue_view(issue: Issue) -> dict:
     return {"code": issue.code, "field": issue.field, "message": issue.message, "sku_id": issue.sku_id}
 
 
-def _outcome(ctx: JobContext, conn: sqlite3.Connection, group: str, profile: object) -> tuple:
-    records = [
-        FeedRecord(line, json.loads(values))
-        for line, values in conn.execute(
-            "SELECT line, row_values FROM skus WHERE tenant = ? AND item_group_id = ? AND deleted = 0"
-            " ORDER BY sku_id",
-            (ctx.tenant.id, group),
-        )
-    ]
-    if not records:
+def _outcome(ctx: JobContext, conn: sqlite3.Connection, group: str, profile: Profile) -> tuple:
+    """A product's review over all its current SKUs (not only the changed ones): an outcome row."""
+    rows = conn.execute(
+        "SELECT sku_id, file, line, row_values FROM skus WHERE tenant = ? AND item_group_id = ?"
+        " AND deleted = 0 ORDER BY sku_id",
+        (ctx.tenant.id, group),
+    ).fetchall()
+    if not rows:
         return (ctx.job_id, group, DELETED_OUTCOME, "", "[]", "[]")
+    records = [FeedRecord(row["line"], json.loads(row["row_values"])) for row in rows]
+    files = {row["sku_id"]: row["file"] for row in rows}
     issues = check_group(records, profile)
     for issue in issues:
-        ctx.add_issue(issue, "")
+        ctx.add_issue(issue, files.get(issue.sku_id or "", ""))
     failed = blocks_publication(issues)
-    errors = [i for i in issues if i.severity == "error"]
     warnings = [_issue_view(i) for i in issues if i.severity != "error"]
-    reasons = audit_failed_reasons(errors or issues) if failed else []
+    reasons = audit_failed_reasons(issues) if failed else []
     return (ctx.job_id, group, 0 if failed else 1, _title(records), json.dumps(reasons), json.dumps(warnings))
 
 

@@ -87,7 +87,7 @@ def test_missing_folder_fails_the_job_with_the_reason(client: Client) -> None:
 
 
 def test_rule_breaking_product_fails_review_with_reasons(client: Client) -> None:
-    client.drop_feed([row("GOOD", "GOOD"), row("BAD-1", "BAD", price="")])
+    name = client.drop_feed([row("GOOD", "GOOD"), row("BAD-1", "BAD", price="")])
     job = client.run()
     assert job["state"] == "completed" and job["counts"]["failed"] == 1 and job["counts"]["published"] == 1
     bad = client.product("BAD")
@@ -95,7 +95,15 @@ def test_rule_breaking_product_fails_review_with_reasons(client: Client) -> None
     (reason,) = bad["audit_failed_reasons"]
     assert "BAD-1" in reason["position"] and "price" in reason["position"]
     assert reason["reasons"] and reason["suggestions"]
-    assert any(issue["field"] == "price" and issue["count"] == 1 for issue in job["issues"]), job["issues"]
+    (issue,) = [issue for issue in job["issues"] if issue["field"] == "price"]
+    assert issue["count"] == 1 and issue["examples"][0] | {"message": ""} == {
+        "file": name,
+        "line": 3,
+        "sku_id": "BAD-1",
+        "item_group_id": "BAD",
+        "value": issue["examples"][0]["value"],
+        "message": "",
+    }
     assert client.product("GOOD")["status"] == "ACTIVATE"
 
 
