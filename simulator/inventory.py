@@ -92,7 +92,8 @@ def verify(ctx: JobContext) -> None:
         (ctx.job_id, tenant),
     )
     for file, line, sku in unknown:
-        _report_issue_shop(ctx, "INVENTORY_UNKNOWN_SKU", "unknown", file, line, sku)
+        ctx.add_issue(make_issue("INVENTORY_UNKNOWN_SKU", line=line, sku_id=sku, value=sku), file)
+        _note(ctx, "unknown", sku)
     missing = conn.execute(
         "SELECT sku_id, item_group_id FROM skus k WHERE tenant = ? AND deleted = 0 AND NOT EXISTS"
         " (SELECT 1 FROM staged_stock s WHERE s.job_id = ? AND s.sku_id = k.sku_id) AND NOT EXISTS"
@@ -103,11 +104,6 @@ def verify(ctx: JobContext) -> None:
         ctx.add_issue(make_issue("INVENTORY_MISSING_SKU", sku_id=sku, item_group_id=group, value=sku), "")
         _note(ctx, "missing", sku)
     ctx.save()
-
-
-def _report_issue_shop(ctx: JobContext, code: str, counter: str, file: str, line: int, sku: str) -> None:
-    ctx.add_issue(make_issue(code, line=line, sku_id=sku, value=sku), file)
-    _note(ctx, counter, sku)
 
 
 def integrate(ctx: JobContext) -> None:

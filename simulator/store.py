@@ -284,8 +284,15 @@ def _sku_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     values = json.loads(row["row_values"])
     inventory = [
         {"warehouse_id": w, "quantity": q}
-        for w, q in conn.execute(
-            "SELECT warehouse_id, quantity FROM stock WHERE tenant = ? AND sku_id = ? ORDER BY warehouse_id",
+        | (
+            {"preorder_backorder_handling": h, "preorder_backorder_allocation": a}
+            if h not in ("", "none")
+            else {}
+        )
+        | ({"in_stock_date": d} if d else {})
+        for w, q, h, a, d in conn.execute(
+            "SELECT warehouse_id, quantity, handling, preorder_allocation, in_stock_date FROM stock"
+            " WHERE tenant = ? AND sku_id = ? ORDER BY warehouse_id",
             (row["tenant"], row["sku_id"]),
         )
     ]

@@ -110,6 +110,28 @@ def test_lists_are_warehouses(client: Client) -> None:
     job = sync(client, data)
     assert job["state"] == "completed", job
     assert stock(client)["A1"] == {"store-1": 2, "store-2": 0}
+    sync(
+        client,
+        inventory_xml(
+            [
+                (
+                    "A1",
+                    "<allocation>0</allocation><preorder-backorder-handling>preorder"
+                    "</preorder-backorder-handling><preorder-backorder-allocation>6"
+                    "</preorder-backorder-allocation><in-stock-date>2026-12-24</in-stock-date>",
+                )
+            ],
+            "store-2",
+        ),
+    )
+    (a1,) = [sku for sku in client.product("A")["skus"] if sku["seller_sku"] == "A1"]
+    assert a1["inventory"][1] == {
+        "warehouse_id": "store-2",
+        "quantity": 0,
+        "preorder_backorder_handling": "preorder",
+        "preorder_backorder_allocation": 6,
+        "in_stock_date": "2026-12-24",
+    }
     assert client.product("A")["skus"][0]["stock_status"] == "IN_STOCK"
 
 
