@@ -143,22 +143,6 @@ def locale_chain(locale: str) -> tuple[str, ...]:
     return (*chain, "x-default")
 
 
-class Localised:
-    """Pick the best value of repeated `xml:lang` elements for one locale chain."""
-
-    __slots__ = ("rank", "value")
-
-    def __init__(self) -> None:
-        self.rank, self.value = 99, ""
-
-    def offer(self, chain: tuple[str, ...], element: etree._Element, value: str) -> None:
-        lang = element.get(_XML_LANG) or "x-default"
-        if lang in chain:
-            rank = chain.index(lang)
-            if rank < self.rank:
-                self.rank, self.value = rank, value
-
-
 @dataclass(frozen=True, slots=True)
 class ImageGroup:
     """A `large` image group; `match` holds (attribute-id, value), attribute "" for `variation-value`."""
@@ -248,15 +232,17 @@ def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]
 # Slots of the per-product best-value lists in `_CatalogReader.product`.
 _LOCALISED_SLOTS = {"display-name": 0, "short-description": 1, "long-description": 2}
 _SITE_SLOTS = {"online-flag": 0, "online-from": 1, "online-to": 2}
+_DISPLAY_NAME, _DISPLAY_VALUE = f"{{{CATALOG_NS}}}display-name", f"{{{CATALOG_NS}}}display-value"
+_VALUES, _VALUE = f"{{{CATALOG_NS}}}variation-attribute-values", f"{{{CATALOG_NS}}}variation-attribute-value"
 
 
 class _CatalogReader:
     """Turns catalog elements into records for one file and one site/locale."""
 
     def __init__(self, path: Path, context: CatalogContext) -> None:
-        self.path, self.site_id, self.now, self.chain = path, context.site_id, context.now, context.chain
-        self.rank: dict[str, int] = {}
-        for index, lang in enumerate(self.chain):
+        self.path, self.site_id, self.now = path, context.site_id, context.now
+        self.rank: dict[str, int] = {}  # xml:lang -> position in the locale chain (lower wins)
+        for index, lang in enumerate(context.chain):
             self.rank.setdefault(lang, index)
 
     def product(self, element: etree._Element) -> Product:
@@ -363,28 +349,28 @@ class _CatalogReader:
 
     def variation_attribute(self, element: etree._Element) -> VariationAttribute:
         """A product's or the catalog's `variation-attribute`, or a `shared-variation-attribute`."""
-        display_name = Localised()
-        values: dict[str, str] | None = None if local(element.tag) == "shared-variation-attribute" else {}
-        for child in element:
-            tag = local(child.tag)
-            if tag == "display-name":
-                display_name.offer(self.chain, child, text_of(child))
-            elif tag == "variation-attribute-values" and values is not None:
-                for value in child:
-                    if local(value.tag) != "variation-attribute-value":
-                        continue
-                    shown = Localised()
-                    for display in value:
-                        if local(display.tag) == "display-value":
-                            shown.offer(self.chain, display, text_of(display))
+        values: dict[str, str] | None = None
+        if local(element.tag) != "shared-variation-attribute":
+            values = {}
+            for group in element.iterchildren(_VALUES):
+                for value in group.iterchildren(_VALUE):
                     key = required_attribute(self.path, value, "value")
-                    values[key] = shown.value or key
+                    values[key] = self._localised(value.iterchildren(_DISPLAY_VALUE)) or key
         return VariationAttribute(
             attribute_id=required_attribute(self.path, element, "attribute-id"),
             variation_attribute_id=required_attribute(self.path, element, "variation-attribute-id"),
-            display_name=display_name.value,
+            display_name=self._localised(element.iterchildren(_DISPLAY_NAME)),
             values=None if values is None else tuple(values.items()),
         )
+
+    def _localised(self, elements: Iterable[etree._Element]) -> str:
+        """The text of the element whose `xml:lang` comes first in the locale chain ("" if none)."""
+        best_rank, best, rank_of = 99, "", self.rank.get
+        for element in elements:
+            rank = rank_of(element.get(_XML_LANG) or "x-default", 99)
+            if rank < best_rank:
+                best_rank, best = rank, element.text or ""
+        return best
 
     def assignment(self, element: etree._Element) -> CategoryAssignment:
         primary = False

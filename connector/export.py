@@ -161,7 +161,9 @@ class _Scratch:
         self._pending: dict[str, list[tuple[object, ...]]] = {}
 
     def add(self, sql: str, row: tuple[object, ...]) -> None:
-        batch = self._pending.setdefault(sql, [])
+        batch = self._pending.get(sql)
+        if batch is None:  # not setdefault: that builds a throwaway list on every row
+            batch = self._pending[sql] = []
         batch.append(row)
         if len(batch) >= _BATCH:
             self.db.executemany(sql, batch)
