@@ -71,3 +71,7 @@ def serve_command(
 main.add_command(check_command)
 main.add_command(rules_command)
 main.add_command(demo_command)
+
+
+if __name__ == "__main__":
+    main()
