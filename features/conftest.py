@@ -179,6 +179,7 @@ class Connector:
     pricebooks: list[Path] = field(default_factory=lambda: [SITE / "pricebook-list.xml",
                                                             SITE / "pricebook-sale.xml"])
     inventories: list[Path] = field(default_factory=lambda: [SITE / "inventory.xml"])
+    tiktok_url: str | None = None  # None: the simulator's own
     output: str = ""
 
     def inputs(self) -> list[str]:
@@ -193,7 +194,7 @@ class Connector:
         server = self.sim.server
         return ["--site-id", "RefArch", "--locale", "en_US", "--instance", server.base_url,
                 "--user", server.dav_user, "--password", server.dav_password,
-                "--tiktok-url", server.base_url, "--state-dir", str(self.state_dir)]
+                "--tiktok-url", self.tiktok_url or server.base_url, "--state-dir", str(self.state_dir)]
 
     def run(self, *args: str, expect_ok: bool = True) -> int:
         result = CliRunner().invoke(connector_main, list(args), catch_exceptions=False)

@@ -55,3 +55,19 @@ Feature: Ongoing catalog sync (delta)
     And the connector runs a delta sync
     Then that product is FAILED with a reason naming the price field
     And no other product changed status
+
+  Scenario: An interrupted run is finished by the next run
+    Given the merchant changes the title of a simple product in SFCC
+    When the connector runs a delta sync while TikTok Shop cannot be reached
+    Then the connector reports that the run waits in its outbox
+    And the delta feed was dropped but TikTok Shop recorded no job
+    When the connector runs a delta sync
+    Then the product is published with the new title
+    And the title change was applied once
+    And no other product changed status
+
+  Scenario: Watch mode syncs a finished export without any other command
+    Given the connector is watching the folder where the SFCC exports land
+    When a catalog export with a changed title is renamed into the watched folder
+    Then the shop shows the new title without any other command
+    And no other product changed status

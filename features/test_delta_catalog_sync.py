@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import copy
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs, read_feed
+from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs, read_feed, remember_shop, wait_for
 from fixture_facts import SIMPLE_SKUS
 from lxml import etree
 from pytest_bdd import given, scenarios, then, when
@@ -207,3 +213,87 @@ def _failed_price(sim: Sim, world: World) -> None:
     product = sim.product_by_sku(world.values["sku"])
     assert product["status"] == "FAILED", product
     assert any("price" in reason["position"] for reason in product["audit_failed_reasons"]), product
+
+
+@when("the connector runs a delta sync while TikTok Shop cannot be reached")
+def _sync_unreachable(sim: Sim, connector: Connector, world: World) -> None:
+    remember_shop(sim, world)
+    with socket.socket() as probe:  # a port that was just free: nothing answers there
+        probe.bind(("127.0.0.1", 0))
+        connector.tiktok_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    world.values["exit"] = connector.sync("--delta", expect_ok=False)
+    connector.tiktok_url = None
+
+
+@then("the connector reports that the run waits in its outbox")
+def _waits(connector: Connector, world: World) -> None:
+    assert world.values["exit"] == 1, connector.output
+    assert "outbox" in connector.output, connector.output
+
+
+@then("the delta feed was dropped but TikTok Shop recorded no job")
+def _dropped_not_alerted(sim: Sim, world: World) -> None:
+    assert newest(sim, world, "tiktok-feed-")
+    assert len(sim.jobs()) == world.jobs_before
+
+
+@then("the product is published with the new title")
+def _published_title(sim: Sim, world: World) -> None:
+    product = sim.product_by_sku(world.values["sku"])
+    assert (product["title"], product["status"]) == (world.values["title"], "ACTIVATE"), product
+
+
+@then("the title change was applied once")
+def _applied_once(sim: Sim, world: World) -> None:
+    history = sim.product_by_sku(world.values["sku"])["history"]
+    assert [h["fields"] for h in history[1:]] == [["title"]], history
+
+
+@pytest.fixture
+def watcher(connector: Connector, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """`sfcc-connector watch` as its own process, over a folder holding the site's exports."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for path in connector.catalogs + connector.pricebooks + connector.inventories:
+        shutil.copy(path, folder / path.name)
+    command = [sys.executable, "-m", "connector.cli", "watch", str(folder), *connector.settings(),
+               "--debounce", "0.2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        yield {"folder": folder, "proc": proc, "lines": lines}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
+
+
+@given("the connector is watching the folder where the SFCC exports land")
+def _watching(sim: Sim, world: World, watcher: dict[str, Any]) -> None:
+    remember_shop(sim, world)
+    wait_for(lambda: any(line.startswith("watching ") for line in watcher["lines"]) or watcher["proc"].poll(),
+             "the watcher to start")
+    assert watcher["proc"].poll() is None, "".join(watcher["lines"])
+
+
+@when("a catalog export with a changed title is renamed into the watched folder")
+def _renamed_in(site: SiteEditor, watcher: dict[str, Any], world: World) -> None:
+    world.values["sku"], world.values["title"] = SIMPLE_SKUS[0], "Renamed While Watched"
+    world.touched_groups.add(SIMPLE_SKUS[0])
+    site.set_title(SIMPLE_SKUS[0], world.values["title"])
+    master = site.master_catalog()
+    part = watcher["folder"] / (master.name + ".part")
+    shutil.copy(master, part)
+    part.rename(watcher["folder"] / master.name)
+
+
+@then("the shop shows the new title without any other command")
+def _title_arrives(sim: Sim, world: World, watcher: dict[str, Any]) -> None:
+    try:
+        wait_for(lambda: sim.product_by_sku(world.values["sku"])["title"] == world.values["title"],
+                 "the watched change to reach the shop")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the watcher said:\n{''.join(watcher['lines'])}") from None
+    sim.wait_all_jobs()
