@@ -119,8 +119,11 @@ def strip_tags(markup: str) -> str:
     return _TAG.sub("", markup)
 
 
-# A master's description is every variant's: strip it once.
+# Variants share their master's description and images, and many share variation values:
+# each distinct value is formatted once.
 _strip_tags_cached = functools.lru_cache(maxsize=4096)(strip_tags)
+_images_json_cached = functools.lru_cache(maxsize=4096)(images_json)
+_variation_json_cached = functools.lru_cache(maxsize=4096)(variation_json)
 
 
 class SkuFacts(NamedTuple):
@@ -156,14 +159,14 @@ def build_row(facts: SkuFacts) -> FeedRow:
         facts.sku_id,
         facts.name,
         description(facts),
-        images_json(facts.image_urls),
+        _images_json_cached(tuple(facts.image_urls)),
         facts.landing_page_url,
         facts.category_id,
         facts.country,
         "in stock" if facts.in_stock else "out of stock",
         facts.price,
         facts.item_group_id,
-        variation_json(facts.variation_properties),
+        _variation_json_cached(tuple(facts.variation_properties)),
         "true" if facts.is_default_variant else "false",
         facts.brand,
         facts.google_product_category,
