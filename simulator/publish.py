@@ -56,6 +56,8 @@ def transition(conn: sqlite3.Connection, ctx: JobContext, changes: list[Change])
         )
     }
     moved: list[tuple[str, str, str]] = []
+    created: list[tuple[str, str, str, str, float, float]] = []
+    updates: list[tuple[str, str, str | None, str | None, str | None, float, str, str]] = []
     for change in changes:
         status, old_audit = current.get(change.item_group_id, (None, None))
         audit = AUDIT_STATUS.get(change.target, old_audit or "NONE")
@@ -64,29 +66,24 @@ def transition(conn: sqlite3.Connection, ctx: JobContext, changes: list[Change])
                 f"product {change.item_group_id}: {status} -> {change.target} is not allowed"
             )
         if status is None:
-            conn.execute(
-                "INSERT INTO products (tenant, item_group_id, title, status, audit_status, created_at,"
-                " updated_at) VALUES (?, ?, '', ?, ?, ?, ?)",
-                (tenant, change.item_group_id, change.target, audit, now, now),
-            )
+            created.append((tenant, change.item_group_id, change.target, audit, now, now))
             current[change.item_group_id] = (change.target, audit)
-        conn.execute(
-            "UPDATE products SET status = ?, audit_status = ?, title = COALESCE(?, title),"
-            " audit_failed_reasons = COALESCE(?, audit_failed_reasons), warnings = COALESCE(?, warnings),"
-            " updated_at = ? WHERE tenant = ? AND item_group_id = ?",
-            (
-                change.target,
-                audit,
-                change.title,
-                change.reasons,
-                change.warnings,
-                now,
-                tenant,
-                change.item_group_id,
-            ),
-        )
+        fields = (change.title, change.reasons, change.warnings)
+        updates.append((change.target, audit, *fields, now, tenant, change.item_group_id))
         if status != change.target:
             moved.append((change.item_group_id, change.target, audit))
+    # each statement touches only its own product, so batching them keeps the per-change order's outcome
+    conn.executemany(
+        "INSERT INTO products (tenant, item_group_id, title, status, audit_status, created_at,"
+        " updated_at) VALUES (?, ?, '', ?, ?, ?, ?)",
+        created,
+    )
+    conn.executemany(
+        "UPDATE products SET status = ?, audit_status = ?, title = COALESCE(?, title),"
+        " audit_failed_reasons = COALESCE(?, audit_failed_reasons), warnings = COALESCE(?, warnings),"
+        " updated_at = ? WHERE tenant = ? AND item_group_id = ?",
+        updates,
+    )
     conn.executemany(
         "INSERT INTO status_history (tenant, item_group_id, status, audit_status, job_id, at)"
         " VALUES (?, ?, ?, ?, ?, ?)",

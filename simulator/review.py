@@ -146,13 +146,23 @@ def _issue_view(issue: Issue) -> dict:
     return {"code": issue.code, "field": issue.field, "message": issue.message, "sku_id": issue.sku_id}
 
 
-def _outcome(ctx: JobContext, conn: sqlite3.Connection, group: str, profile: Profile) -> tuple:
+def _current_skus(
+    conn: sqlite3.Connection, ctx: JobContext, groups: list[str]
+) -> dict[str, list[sqlite3.Row]]:
+    """The live SKUs of a batch of products, in sku_id order: one query per batch, not one per product."""
+    found: dict[str, list[sqlite3.Row]] = {group: [] for group in groups}
+    for row in conn.execute(
+        f"SELECT item_group_id, sku_id, file, line, row_values FROM skus INDEXED BY skus_group_sku"
+        f" WHERE tenant = ? AND item_group_id IN ({','.join('?' * len(groups))}) AND deleted = 0"
+        f" ORDER BY item_group_id, sku_id",
+        (ctx.tenant.id, *groups),
+    ):
+        found[row["item_group_id"]].append(row)
+    return found
+
+
+def _outcome(ctx: JobContext, group: str, rows: list[sqlite3.Row], profile: Profile) -> tuple:
     """A product's review over all its current SKUs (not only the changed ones): an outcome row."""
-    rows = conn.execute(
-        "SELECT sku_id, file, line, row_values FROM skus WHERE tenant = ? AND item_group_id = ?"
-        " AND deleted = 0 ORDER BY sku_id",
-        (ctx.tenant.id, group),
-    ).fetchall()
     if not rows:
         return (ctx.job_id, group, DELETED_OUTCOME, "", "[]", "[]")
     records = [FeedRecord(row["line"], json.loads(row["row_values"])) for row in rows]
@@ -176,7 +186,8 @@ def review(ctx: JobContext) -> None:
     for rows in job_batches(
         conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
     ):
-        outcomes = [_outcome(ctx, conn, row["item_group_id"], profile) for row in rows]
+        skus = _current_skus(conn, ctx, [row["item_group_id"] for row in rows])
+        outcomes = [_outcome(ctx, group, group_rows, profile) for group, group_rows in skus.items()]
         with ctx.store.transaction() as write:
             write.executemany(
                 "INSERT INTO job_outcomes (job_id, item_group_id, passed, title, reasons, warnings)"

@@ -101,6 +101,7 @@ CREATE INDEX IF NOT EXISTS job_outcomes_job ON job_outcomes (job_id);
 
 JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "staged_rejects", "job_groups", "job_outcomes")
 BATCH = 1000
+CACHE_KIB = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ class Store:
             )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")
+            # a million-row job rereads the pages it just wrote: keep more of them in memory (pages are
+            # only allocated when used, so the API threads' connections stay small)
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             conn.execute("PRAGMA busy_timeout=60000")
             setattr(self._local, name, conn)
             with self._lock:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from simulator.rules.catalog import Rule, rule
@@ -103,6 +103,7 @@ CONDITIONS = frozenset({"new", "refurbished", "used"})
 DEFAULT_FLAGS = frozenset({"true", "false", ""})
 
 
+@lru_cache(maxsize=1 << 14)  # a master's variants repeat its image URLs
 def is_absolute_url(url: str) -> bool:
     """An http(s) URL with a host and no whitespace: something TikTok can fetch."""
     return _ABSOLUTE_URL.fullmatch(url) is not None
@@ -117,8 +118,31 @@ def undo_cartridge_escaping(text: str) -> str:
     return text.replace('\\\\"', '\\"')
 
 
+@lru_cache(maxsize=1 << 14)  # a master's variants repeat its image_urls value: parse it once
+def _parse_images(text: str) -> tuple[str, ...] | None:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # a deeply nested value must not crash the check
+        return None
+    images = data.get("images") if isinstance(data, dict) else None
+    if not isinstance(images, list) or not all(isinstance(url, str) for url in images):
+        return None
+    return tuple(images)
+
+
+@lru_cache(maxsize=1 << 12)  # few distinct variation values; the shared dict is never modified
+def _parse_properties(text: str) -> dict[str, str] | None:
+    try:
+        data = json.loads(undo_cartridge_escaping(text))
+    except (ValueError, RecursionError):  # a deeply nested value must not crash the check
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    return data
+
+
 class Row:
-    """A record's values with the parsed views the checks share, each parsed at most once."""
+    """A record's values with the parsed views the checks share, each parsed once per distinct value."""
 
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
@@ -126,26 +150,13 @@ class Row:
     def get(self, column: str) -> str:
         return self.values.get(column, "")
 
-    @cached_property
-    def images(self) -> list[str] | None:
-        try:
-            data = json.loads(self.get("image_urls"))
-        except (ValueError, RecursionError):  # a deeply nested value must not crash the check
-            return None
-        images = data.get("images") if isinstance(data, dict) else None
-        if not isinstance(images, list) or not all(isinstance(url, str) for url in images):
-            return None
-        return images
+    @property
+    def images(self) -> tuple[str, ...] | None:
+        return _parse_images(self.get("image_urls"))
 
-    @cached_property
+    @property
     def properties(self) -> dict[str, str] | None:
-        try:
-            data = json.loads(undo_cartridge_escaping(self.get("variation_properties")))
-        except (ValueError, RecursionError):  # a deeply nested value must not crash the check
-            return None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            return None
-        return data
+        return _parse_properties(self.get("variation_properties"))
 
     @cached_property
     def combination(self) -> int:
@@ -226,7 +237,7 @@ def _images_invalid(row: Row, _profile: Profile) -> str | None:
 
 @_row_check("IMAGE_URLS_NONE")
 def _images_none(row: Row, _profile: Profile) -> str | None:
-    return row.get("image_urls") if row.images == [] else None
+    return row.get("image_urls") if row.images == () else None
 
 
 @_row_check("IMAGE_URLS_TOO_MANY")
