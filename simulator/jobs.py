@@ -159,7 +159,6 @@ class JobRunner:
         """
         for job_id in self.store.unfinished_jobs():
             job = self.store.get_job(job_id) or {}
-            self.store.clear_job_scratch(job_id)
             report = {**job.get("report", {}), "requeued_after_restart": True}
             self.store.save_job(
                 job_id, state="queued", steps=[], counts={}, issues=[], files=[], report=report

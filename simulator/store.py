@@ -5,7 +5,7 @@ handlers, the job steps and the tests all read the same tables. One connection p
 so the API answers while a job writes. Step modules run their own batched SQL on `connection()`;
 this module owns the schema and the reads shared by several modules.
 
-Two files: `shop.sqlite3` (products, SKUs, stock, processed files, job scratch) and `jobs.sqlite3`
+Two files: `shop.sqlite3` (products, SKUs, stock, processed files) and `jobs.sqlite3`
 (tenants, job records). A job applies a million-row feed in one shop transaction; with the job records
 in their own file, an alert that arrives meanwhile is still recorded and answered at once.
 """
@@ -73,35 +73,39 @@ CREATE TABLE IF NOT EXISTS status_history (
     audit_status TEXT NOT NULL, job_id INTEGER NOT NULL, at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_history_group ON status_history (tenant, item_group_id);
-CREATE TABLE IF NOT EXISTS staged_rows (
+"""
+# A job's scratch rows live in TEMP tables of the worker thread's connection (the steps of a job all run
+# on one thread): they never go through the WAL, so a million staged rows cost no checkpoint and no
+# delete in the shop file, and a stopped process leaves none behind.
+_SCRATCH_SCHEMA = """
+CREATE TEMP TABLE IF NOT EXISTS staged_rows (
     job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
     sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY (job_id, seq)
 );
-CREATE TABLE IF NOT EXISTS staged_stock (
+CREATE TEMP TABLE IF NOT EXISTS staged_stock (
     job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
     list_id TEXT NOT NULL, sku_id TEXT NOT NULL, quantity INTEGER NOT NULL, perpetual INTEGER NOT NULL,
     handling TEXT NOT NULL, preorder_allocation INTEGER, in_stock_date TEXT, PRIMARY KEY (job_id, seq)
 );
-CREATE INDEX IF NOT EXISTS staged_stock_sku ON staged_stock (job_id, sku_id);
-CREATE TABLE IF NOT EXISTS staged_rejects (job_id INTEGER NOT NULL, sku_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS staged_rejects_sku ON staged_rejects (job_id, sku_id);
-CREATE TABLE IF NOT EXISTS job_groups (
+CREATE INDEX IF NOT EXISTS temp.staged_stock_sku ON staged_stock (job_id, sku_id);
+CREATE TEMP TABLE IF NOT EXISTS staged_rejects (job_id INTEGER NOT NULL, sku_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS temp.staged_rejects_sku ON staged_rejects (job_id, sku_id);
+CREATE TEMP TABLE IF NOT EXISTS job_groups (
     job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
-CREATE TABLE IF NOT EXISTS job_outcomes (
+CREATE TEMP TABLE IF NOT EXISTS job_outcomes (
     job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, passed INTEGER NOT NULL, title TEXT NOT NULL,
     reasons TEXT NOT NULL, warnings TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
 -- (job_id) indexes hold the rowid too: job_batches pages through a job's rows in rowid order with them.
-CREATE INDEX IF NOT EXISTS staged_rows_job ON staged_rows (job_id);
-CREATE INDEX IF NOT EXISTS staged_rows_sku ON staged_rows (job_id, sku_id);
-CREATE INDEX IF NOT EXISTS job_groups_job ON job_groups (job_id);
-CREATE INDEX IF NOT EXISTS job_outcomes_job ON job_outcomes (job_id);
+CREATE INDEX IF NOT EXISTS temp.staged_rows_job ON staged_rows (job_id);
+CREATE INDEX IF NOT EXISTS temp.staged_rows_sku ON staged_rows (job_id, sku_id);
+CREATE INDEX IF NOT EXISTS temp.job_groups_job ON job_groups (job_id);
+CREATE INDEX IF NOT EXISTS temp.job_outcomes_job ON job_outcomes (job_id);
 """
 
 JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "staged_rejects", "job_groups", "job_outcomes")
 BATCH = 1000
-CACHE_KIB = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,9 @@ class Store:
             conn = self._connect(name)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(schema)
+        with self.transaction() as conn:  # data dirs from before the scratch moved to TEMP tables
+            for table in JOB_SCRATCH_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS main.{table}")
 
     def _connect(self, name: str) -> sqlite3.Connection:
         conn = getattr(self._local, name, None)
@@ -149,10 +156,9 @@ class Store:
             )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")
-            # a million-row job rereads the pages it just wrote: keep more of them in memory (pages are
-            # only allocated when used, so the API threads' connections stay small)
-            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             conn.execute("PRAGMA busy_timeout=60000")
+            if name == "shop":
+                conn.executescript(_SCRATCH_SCHEMA)
             setattr(self._local, name, conn)
             with self._lock:
                 self._all.append(conn)
@@ -244,10 +250,10 @@ class Store:
         return [row[0] for row in rows]
 
     def clear_job_scratch(self, job_id: int) -> None:
-        """Drop the rows a job staged; they only live while the job runs."""
-        with self.transaction() as conn:
-            for table in JOB_SCRATCH_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+        """Drop the rows a job staged on this thread; they only live while the job runs."""
+        conn = self.connection()
+        for table in JOB_SCRATCH_TABLES:
+            conn.execute(f"DELETE FROM temp.{table} WHERE job_id = ?", (job_id,))
 
 
 def job_batches(conn: sqlite3.Connection, sql: str, job_id: int) -> Iterator[list[sqlite3.Row]]:
