@@ -147,11 +147,6 @@ def split_row(text: str) -> list[str] | None:
     """The fields of one line, quoted or bare; None when its quoting is broken."""
     if '"' not in text:
         return text.split("|")
-    if len(text) > 1 and text[0] == text[-1] == '"':
-        # the cartridge's usual row: every field quoted, no quote inside; split it without the csv module
-        fields = text[1:-1].split('"|"')
-        if text.count('"') == 2 * len(fields):
-            return fields
     try:
         return next(csv.reader((text,), delimiter="|", quotechar='"', doublequote=True, strict=True), [])
     except csv.Error:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from simulator.rules.catalog import Rule, rule
@@ -150,11 +150,11 @@ class Row:
     def get(self, column: str) -> str:
         return self.values.get(column, "")
 
-    @property
+    @cached_property
     def images(self) -> tuple[str, ...] | None:
         return _parse_images(self.get("image_urls"))
 
-    @property
+    @cached_property
     def properties(self) -> dict[str, str] | None:
         return _parse_properties(self.get("variation_properties"))
 
@@ -314,19 +314,23 @@ def _property_value(row: Row, profile: Profile) -> str | None:
                  if len(value) > profile.property_value_max), None)
 
 
-@cache
-def _row_checks_for(profile: Profile) -> tuple[tuple[str, RowCheck], ...]:
-    return tuple((code, check) for code, check in ROW_CHECKS.items() if applies(rule(code), profile))
+# Every row rule reads one column, its catalog `field`, so its findings depend on that value alone: a value
+# that repeats across rows (a master's title, images and price; regions, brands) is checked once. Columns
+# that rarely repeat, or may be long, are checked without the cache.
+_UNCACHED_COLUMNS = frozenset({"sku_id", "landing_page_url", "description"})
+Finding = tuple[int, str, str]  # (the check's place in ROW_CHECKS, rule code, offending value)
 
 
 def _check_row(record: FeedRecord, profile: Profile) -> tuple[Row, list[Issue]]:
     row = Row(record.values)
-    issues = []
-    for code, check in _row_checks_for(profile):
-        value = check(row, profile)
-        if value is not None:
-            issues.append(make_issue(code, line=record.line, sku_id=record.sku_id,
-                                     item_group_id=record.item_group_id, value=value))
+    rules = _rules_for(profile)
+    findings: list[Finding] = []
+    for column in rules.row_checks:
+        check = rules.findings if column in _UNCACHED_COLUMNS else rules.cached_findings
+        findings += check(column, row.get(column))
+    findings.sort()  # the order the rules are registered in, whatever the column
+    issues = [make_issue(code, line=record.line, sku_id=record.sku_id, item_group_id=record.item_group_id,
+                         value=value) for _, code, value in findings]
     return row, issues
 
 
@@ -340,12 +344,13 @@ def group_key(record: FeedRecord) -> str:
 class _Group:
     """What a product's group rules need to remember: small facts, not the rows themselves."""
 
-    __slots__ = ("key", "profile", "count", "first", "names", "union", "combos", "defaults", "brand",
+    __slots__ = ("key", "profile", "rules", "count", "first", "names", "union", "combos", "defaults", "brand",
                  "category", "issues")
 
     def __init__(self, key: str, profile: Profile) -> None:
         self.key = key
         self.profile = profile
+        self.rules = _rules_for(profile)
         self.count = 0
         self.first: tuple[int, str] | None = None
         self.names: frozenset[str] | None = None
@@ -358,7 +363,7 @@ class _Group:
 
     def add(self, record: FeedRecord, row: Row) -> None:
         self.count += 1
-        for code, check in _add_checks_for(self.profile):
+        for code, check in self.rules.add_checks:
             value = check(self, row)
             if value is not None:
                 self.issues.append(make_issue(code, line=record.line, sku_id=record.sku_id,
@@ -375,7 +380,7 @@ class _Group:
 
     def finish(self) -> list[Issue]:
         issues = list(self.issues)
-        for code, check in _finish_checks_for(self.profile):
+        for code, check in self.rules.finish_checks:
             found = check(self)
             if found is not None:
                 (line, sku_id), value = found
@@ -413,14 +418,40 @@ GROUP_FINISH_CHECKS: dict[str, GroupFinishCheck] = {
 }
 
 
-@cache
-def _add_checks_for(profile: Profile) -> tuple[tuple[str, GroupAddCheck], ...]:
-    return tuple((c, f) for c, f in GROUP_ADD_CHECKS.items() if applies(rule(c), profile))
+class _Rules:
+    """The checks that apply to one profile, looked up once: hashing the frozen Profile on every row and
+    check (as a cache key) cost more than the checks themselves."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        by_column: dict[str, list[tuple[int, str, RowCheck]]] = {}
+        for index, (code, check) in enumerate(ROW_CHECKS.items()):
+            found = rule(code)
+            if applies(found, profile):
+                by_column.setdefault(found.field, []).append((index, code, check))
+        self.row_checks = {column: tuple(checks) for column, checks in by_column.items()}
+        self.add_checks = tuple((c, f) for c, f in GROUP_ADD_CHECKS.items() if applies(rule(c), profile))
+        self.finish_checks = tuple(
+            (c, f) for c, f in GROUP_FINISH_CHECKS.items() if applies(rule(c), profile)
+        )
+        self.cached_findings = lru_cache(maxsize=1 << 14)(self.findings)
+
+    def findings(self, column: str, value: str) -> tuple[Finding, ...]:
+        """What the row checks of `column` find in `value` (they read that column only)."""
+        row = Row({column: value})
+        return tuple((index, code, found) for index, code, check in self.row_checks[column]
+                     if (found := check(row, self.profile)) is not None)
 
 
-@cache
-def _finish_checks_for(profile: Profile) -> tuple[tuple[str, GroupFinishCheck], ...]:
-    return tuple((c, f) for c, f in GROUP_FINISH_CHECKS.items() if applies(rule(c), profile))
+_RULES: dict[int, _Rules] = {}
+
+
+def _rules_for(profile: Profile) -> _Rules:
+    """Per profile object, by identity; the entry keeps its profile alive, so the id is not reused."""
+    rules = _RULES.get(id(profile))
+    if rules is None or rules.profile is not profile:
+        rules = _RULES[id(profile)] = _Rules(profile)
+    return rules
 
 
 def _by_line(issue: Issue) -> tuple[int, str]:
