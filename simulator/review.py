@@ -33,13 +33,29 @@ class FileChanges:
     def __init__(self) -> None:
         self._bits: dict[str, int] = {}
         self._entries: dict[tuple[str, str], list[int]] = {}
+        self._filled_masks: dict[str, int] = {}
+
+    def _mask(self, fields: Iterable[str]) -> int:
+        mask = 0
+        for name in fields:
+            mask |= self._bits.setdefault(name, 1 << len(self._bits))
+        return mask
 
     def note(self, file: str, group: str, fields: Iterable[str], added: int = 0, changed: int = 0) -> None:
         entry = self._entries.setdefault((sys.intern(file), group), [0, 0, 0])
-        for name in fields:
-            entry[0] |= self._bits.setdefault(name, 1 << len(self._bits))
+        entry[0] |= self._mask(fields)
         entry[1] += added
         entry[2] += changed
+
+    def note_added(self, file: str, group: str, filled: str) -> None:
+        """A new SKU whose non-empty fields are `filled` (names, one per line, as staged): rows mostly
+        fill the same fields, so each distinct list is turned into a mask once."""
+        mask = self._filled_masks.get(filled)
+        if mask is None:
+            mask = self._filled_masks[filled] = self._mask(filled.split("\n") if filled else ())
+        entry = self._entries.setdefault((sys.intern(file), group), [0, 0, 0])
+        entry[0] |= mask
+        entry[1] += 1
 
     def history(self) -> Iterator[tuple[tuple[str, str], dict]]:
         names = sorted(self._bits)
@@ -74,11 +90,10 @@ def _apply_batch(
         if old is not None and not old[2] and old[0] == group and old[1] == values:
             ctx.count("unchanged")
             continue
-        new = json.loads(values)
         if old is None or old[2]:
-            changes.note(row["file"], group, (k for k, v in new.items() if v not in ("", None)), added=1)
+            changes.note_added(row["file"], group, row["filled"])
         else:
-            before = json.loads(old[1])
+            new, before = json.loads(values), json.loads(old[1])
             fields = (k for k in new.keys() | before.keys() if new.get(k) != before.get(k))
             changes.note(row["file"], group, fields, changed=1)
             if old[0] != group:

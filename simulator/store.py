@@ -80,7 +80,8 @@ CREATE INDEX IF NOT EXISTS status_history_group ON status_history (tenant, item_
 _SCRATCH_SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS staged_rows (
     job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
-    sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY (job_id, seq)
+    sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, row_values TEXT NOT NULL,
+    filled TEXT NOT NULL DEFAULT '', PRIMARY KEY (job_id, seq)
 );
 CREATE TEMP TABLE IF NOT EXISTS staged_stock (
     job_id INTEGER NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,

@@ -18,8 +18,8 @@ from simulator.rules.engine import group_key, make_issue
 from simulator.store import BATCH
 
 _STAGE = (
-    "INSERT INTO staged_rows (job_id, seq, file, line, sku_id, item_group_id, row_values)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO staged_rows (job_id, seq, file, line, sku_id, item_group_id, row_values, filled)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -47,8 +47,11 @@ def _next_seq(conn: sqlite3.Connection, job_id: int) -> int:
     ).fetchone()[0]
 
 
-def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[tuple[int, str, str, str]]) -> int:
-    """Stage (line, sku_id, item_group_id, values) rows of one file in one transaction."""
+StagedRow = tuple[int, str, str, str, str]  # line, sku_id, item_group_id, values, filled
+
+
+def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[StagedRow]) -> int:
+    """Stage (line, sku_id, item_group_id, values, filled) rows of one file in one transaction."""
     try:
         with ctx.store.transaction() as conn:
             start = _next_seq(conn, ctx.job_id)
@@ -56,19 +59,21 @@ def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[tuple[int, s
                 conn,
                 _STAGE,
                 (
-                    (ctx.job_id, start + i, picked.name, line, sku, group, values)
-                    for i, (line, sku, group, values) in enumerate(rows, 1)
+                    (ctx.job_id, start + i, picked.name, *row) for i, row in enumerate(rows, 1)
                 ),
             )
     except (FeedFileError, UnicodeDecodeError, OSError) as error:
         raise JobFailed(f"{picked.name}: the file cannot be read, nothing was changed: {error}") from error
 
 
-def _product_rows(ctx: JobContext, picked: PickedFile) -> Iterator[tuple[int, str, str, str]]:
+def _product_rows(ctx: JobContext, picked: PickedFile) -> Iterator[StagedRow]:
     """Rows of one product feed; layout problems go on the job. Product rules wait for the review,
-    which sees each product whole."""
+    which sees each product whole. The names of the non-empty fields (one per line) are staged too: they
+    are what a new SKU's history entry lists, and the review need not parse the values again for them."""
     for record in read_product_feed(picked.path, lambda issue: ctx.add_issue(issue, picked.name)):
-        yield record.line, record.sku_id, group_key(record), canonical(record.values)
+        values = record.values
+        filled = "\n".join(name for name, value in values.items() if value)
+        yield record.line, record.sku_id, group_key(record), canonical(values), filled
 
 
 def _report_repeats(ctx: JobContext, picked: PickedFile) -> None:
@@ -98,7 +103,7 @@ def upload_delete_feeds(ctx: JobContext) -> None:
     """Parse each delete feed (one SKU id per line) into staged rows."""
     for picked in ctx.files:
         rows = (
-            (line, sku, "", "")
+            (line, sku, "", "", "")
             for line, sku in read_delete_feed(
                 picked.path, lambda issue, name=picked.name: ctx.add_issue(issue, name)
             )
