@@ -23,9 +23,13 @@ _STAGE = (
 )
 
 
+# built once: json.dumps with options builds a new encoder for every row
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(values: dict[str, Any]) -> str:
     """One text per set of feed values, so 'unchanged' is a plain string comparison."""
-    return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL.encode(values)
 
 
 def stage(conn: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
