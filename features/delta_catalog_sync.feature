@@ -37,6 +37,14 @@ Feature: Ongoing catalog sync (delta)
     And the deleted product is DELETED and still visible in the product API
     And no other product changed status
 
+  Scenario: One of each change in one sync
+    When the merchant's edit session renames one product, adds one and removes one in SFCC
+    And the connector runs a delta sync
+    Then the newest product feed holds exactly the renamed and the added SKUs
+    And the newest delete feed lists exactly the removed SKU
+    And the shop shows the new title, the added product ACTIVATE and the removed product DELETED
+    And no other product changed status
+
   Scenario: A sync with no change changes nothing
     When the connector runs a delta sync
     Then the newest product feed holds only the header row

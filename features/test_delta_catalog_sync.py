@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs, read_feed, remember_shop, wait_for
-from fixture_facts import SIMPLE_SKUS
+from fixture_facts import SIMPLE_SKUS, SITE
 from lxml import etree
 from pytest_bdd import given, scenarios, then, when
 
@@ -297,3 +297,35 @@ def _title_arrives(sim: Sim, world: World, watcher: dict[str, Any]) -> None:
     except AssertionError as error:
         raise AssertionError(f"{error}; the watcher said:\n{''.join(watcher['lines'])}") from None
     sim.wait_all_jobs()
+
+
+EDIT_SESSION = {"renamed": "KIT-BOTTLE-750", "added": "KIT-MUG-02", "removed": "ACC-TOTE-01"}
+
+
+@when("the merchant's edit session renames one product, adds one and removes one in SFCC")
+def _edit_session(connector: Connector, world: World) -> None:
+    changes = SITE / "changes"  # fixtures/README.md describes this edit session
+    connector.catalogs = [changes / "catalog-master-changed.xml", changes / "catalog-storefront-changed.xml"]
+    connector.pricebooks = [changes / "pricebook-list-changed.xml", SITE / "pricebook-sale.xml"]
+    world.touched_groups.update(EDIT_SESSION.values())
+
+
+@then("the newest product feed holds exactly the renamed and the added SKUs")
+def _renamed_and_added(sim: Sim, world: World) -> None:
+    rows = read_feed(sim, newest(sim, world, "tiktok-feed-"))
+    assert sorted(row["sku_id"] for row in rows) == sorted([EDIT_SESSION["renamed"], EDIT_SESSION["added"]])
+
+
+@then("the newest delete feed lists exactly the removed SKU")
+def _removed_listed(sim: Sim, world: World) -> None:
+    status, body = sim.dav("GET", f"{PRODUCT_FOLDER}/{newest(sim, world, 'delete-feed-')}")
+    assert (status, body.decode()) == (200, EDIT_SESSION["removed"] + "\n")
+
+
+@then("the shop shows the new title, the added product ACTIVATE and the removed product DELETED")
+def _shop_after_session(sim: Sim) -> None:
+    renamed = sim.product_by_sku(EDIT_SESSION["renamed"])
+    new_title = "Insulated Steel Water Bottle, 25 oz"  # its en-US display name in the edit session
+    assert (renamed["title"], renamed["status"]) == (new_title, "ACTIVATE"), renamed
+    assert sim.product_by_sku(EDIT_SESSION["added"])["status"] == "ACTIVATE"
+    assert sim.product_by_group(EDIT_SESSION["removed"])["status"] == "DELETED"
