@@ -4,132 +4,32 @@ One pass, constant memory: each top-level `product`, `variation-attribute` and
 `category-assignment` is turned into a plain record and its element is freed before the next one
 is parsed. Localised values are resolved here (feed locale, then its language, then `x-default`)
 and so is the site's online status, so later stages only keep what the feed needs.
-
-Also home of the shared streaming helpers (`iter_records`, `release`, value parsers) that the
-price book and inventory readers use, because all three formats share the same SFCC conventions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
 
-from connector.xmlsafe import XmlInputError, open_iterparse
+from connector.records import (
+    TRUE_TEXTS,
+    in_window,
+    iter_records,
+    local,
+    parse_bool,
+    parse_datetime,
+    release,
+    required_attribute,
+    text_of,
+)
 
 CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 _MAX_VALUE_LENGTH = 256  # variation values and `condition` are short; long custom texts are not kept
-
-
-class _LocalNames(dict[object, str]):
-    """Tag -> name without namespace, computed once per distinct tag (comments and PIs give "")."""
-
-    def __missing__(self, tag: object) -> str:
-        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
-        if len(self) < 4096:  # SFCC schemas have a few hundred names; do not grow on hostile input
-            self[tag] = name
-        return name
-
-
-local = _LocalNames().__getitem__  # a C-level call: this runs for every element the readers touch
-
-
-def iter_records(
-    path: Path, namespace: str, root_name: str, names: Iterable[str]
-) -> Iterator[etree._Element]:
-    """Yield each finished element named in `names`, after checking the root element and namespace.
-
-    The caller calls `release` on every element it is done with, so memory stays flat.
-    """
-    first = open_iterparse(path, events=("start",))
-    try:
-        _, root = next(first)
-    except StopIteration:
-        raise XmlInputError(path, None, None, "empty XML document") from None
-    except OSError as error:
-        raise XmlInputError(path, None, None, f"cannot read: {error.strerror or error}") from None
-    finally:
-        first.close()
-    if root.tag != f"{{{namespace}}}{root_name}":
-        raise XmlInputError(
-            path, root.sourceline, None, f"expected <{root_name}> in namespace {namespace}, found {root.tag}"
-        )
-    tags = tuple(f"{{{namespace}}}{name}" for name in names)
-    for _, element in open_iterparse(path, events=("end",), tag=tags):
-        yield element
-
-
-def release(element: etree._Element) -> None:
-    """Free a processed element and the siblings before it."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
-
-
-def text_of(element: etree._Element) -> str:
-    return element.text or ""
-
-
-def required_attribute(path: Path, element: etree._Element, name: str) -> str:
-    """An attribute the schema requires; a missing or blank one is an input error."""
-    value = (element.get(name) or "").strip()
-    if not value:
-        raise XmlInputError(path, element.sourceline, name, f"missing {name} on <{local(element.tag)}>")
-    return value
-
-
-def parse_bool(path: Path, element: etree._Element) -> bool | None:
-    """xsd:boolean; None when the element is nil (`xsi:nil="true"`)."""
-    if element.get(_XSI_NIL) in _TRUE:
-        return None
-    value = text_of(element).strip()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise XmlInputError(path, element.sourceline, local(element.tag), f"not a boolean: {value!r}")
-
-
-def parse_datetime(path: Path, element: etree._Element) -> datetime | None:
-    """xsd:dateTime; a value without a zone is taken as UTC."""
-    if element.get(_XSI_NIL) in _TRUE:
-        return None
-    value = text_of(element).strip()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise XmlInputError(
-            path, element.sourceline, local(element.tag), f"not a date-time: {value!r}"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def parse_decimal(
-    path: Path, element: etree._Element, value: str, field: str, signed: bool = False
-) -> Decimal:
-    """A finite decimal (non-negative unless `signed`); anything else names file, line and field."""
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite() or (number < 0 and not signed):
-        kind = "decimal" if signed else "non-negative decimal"
-        raise XmlInputError(path, element.sourceline, field, f"not a {kind}: {value!r}")
-    return number
-
-
-def in_window(start: datetime | None, end: datetime | None, now: datetime) -> bool:
-    """The platform's online-from/online-to test: from inclusive, to exclusive."""
-    return (start is None or start <= now) and (end is None or now < end)
 
 
 def locale_chain(locale: str) -> tuple[str, ...]:
@@ -338,7 +238,7 @@ class _CatalogReader:
                 for variant in part:
                     if local(variant.tag) == "variant":
                         variant_id = required_attribute(self.path, variant, "product-id")
-                        product.variants.append((variant_id, variant.get("default") in _TRUE))
+                        product.variants.append((variant_id, variant.get("default") in TRUE_TEXTS))
             elif tag == "variation-groups":
                 product.variation_groups.extend(
                     required_attribute(self.path, group, "product-id")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from connector.catalog import (
+from connector.records import (
     iter_records,
     local,
     parse_bool,

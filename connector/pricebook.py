@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from connector.catalog import (
+from connector.records import (
     in_window,
     iter_records,
     local,
