@@ -9,8 +9,11 @@ object, so the review and `tiktok-sim check` cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -342,44 +345,72 @@ def group_key(record: FeedRecord) -> str:
 
 
 class _Group:
-    """What a product's group rules need to remember: small facts, not the rows themselves."""
+    """What a product's group rules need to remember: small facts, not the rows themselves.
 
-    __slots__ = ("key", "profile", "rules", "count", "first", "names", "union", "combos", "defaults", "brand",
-                 "category", "issues")
+    A streaming check holds one per product of a 1M-row feed, so nothing is allocated before it is needed:
+    one SKU's combination is an int until a second one comes, the property names are one frozenset shared
+    by `names` and `union` while they agree, and of the default variants only the count and the SKU a
+    DEFAULT_VARIANT_COUNT issue would point at are kept. Brand and category are interned: products share
+    them.
+    """
+
+    __slots__ = ("key", "profile", "rules", "count", "names", "union", "combos", "defaults", "pointer",
+                 "brand", "category", "issues")
 
     def __init__(self, key: str, profile: Profile) -> None:
         self.key = key
         self.profile = profile
         self.rules = _rules_for(profile)
         self.count = 0
-        self.first: tuple[int, str] | None = None
         self.names: frozenset[str] | None = None
         self.union: frozenset[str] = frozenset()
-        self.combos: set[int] = set()  # hashes of the value combinations: a few bytes per SKU
-        self.defaults: list[tuple[int, str]] = []
+        self.combos: int | set[int] | None = None  # hashes of the value combinations: a few bytes per SKU
+        self.defaults = 0
+        self.pointer: tuple[int, str] | None = None  # the first SKU while no default, then the second default
         self.brand: str | None = None
         self.category: str | None = None
-        self.issues: list[Issue] = []
+        self.issues: list[Issue] | None = None
+
+    def has_combination(self, combination: int) -> bool:
+        if isinstance(self.combos, int):
+            return combination == self.combos
+        return combination in (self.combos or ())
 
     def add(self, record: FeedRecord, row: Row) -> None:
         self.count += 1
         for code, check in self.rules.add_checks:
             value = check(self, row)
             if value is not None:
+                self.issues = self.issues or []
                 self.issues.append(make_issue(code, line=record.line, sku_id=record.sku_id,
                                               item_group_id=self.key, value=value))
-        self.first = self.first or (record.line, record.sku_id)
         if row.properties is not None:
-            self.names = self.names if self.names is not None else frozenset(row.properties)
-            self.union |= frozenset(row.properties)
-            self.combos.add(row.combination)
+            self._add_properties(row)
         if row.get("is_default_variant") == "true":
-            self.defaults.append((record.line, record.sku_id))
-        self.brand = self.brand if self.brand is not None else row.get("brand")
-        self.category = self.category if self.category is not None else row.get("product_category")
+            self.defaults += 1
+            if self.defaults <= 2:
+                self.pointer = (record.line, record.sku_id) if self.defaults == 2 else None
+        elif self.count == 1:
+            self.pointer = (record.line, record.sku_id)
+        if self.brand is None:
+            self.brand = sys.intern(row.get("brand"))
+            self.category = sys.intern(row.get("product_category"))
+
+    def _add_properties(self, row: Row) -> None:
+        names = frozenset(row.properties or ())
+        if self.names is None:
+            self.names = self.union = names
+        elif not names <= self.union:
+            self.union |= names
+        if self.combos is None:
+            self.combos = row.combination
+        elif isinstance(self.combos, int):
+            self.combos = {self.combos, row.combination}
+        else:
+            self.combos.add(row.combination)
 
     def finish(self) -> list[Issue]:
-        issues = list(self.issues)
+        issues = list(self.issues or ())
         for code, check in self.rules.finish_checks:
             found = check(self)
             if found is not None:
@@ -403,7 +434,7 @@ GROUP_ADD_CHECKS: dict[str, GroupAddCheck] = {
         else None),
     "GROUP_DUPLICATE_COMBINATION": lambda g, row: (
         json.dumps(row.properties, ensure_ascii=False)
-        if row.properties is not None and row.combination in g.combos else None),
+        if row.properties is not None and g.has_combination(row.combination) else None),
     "GROUP_BRAND_INCONSISTENT": lambda g, row: (
         row.get("brand") if g.brand is not None and row.get("brand") != g.brand else None),
     "GROUP_CATEGORY_INCONSISTENT": lambda g, row: (
@@ -413,8 +444,7 @@ GROUP_ADD_CHECKS: dict[str, GroupAddCheck] = {
 GROUP_FINISH_CHECKS: dict[str, GroupFinishCheck] = {
     # the second default is the one to fix; with none, point at the product's first SKU
     "GROUP_DEFAULT_VARIANT_COUNT": lambda g: (
-        None if len(g.defaults) == 1 or g.first is None
-        else ((g.defaults[1] if g.defaults else g.first), f"{len(g.defaults)} default variants")),
+        None if g.defaults == 1 or g.pointer is None else (g.pointer, f"{g.defaults} default variants")),
 }
 
 
@@ -472,23 +502,58 @@ def check_group(records: Sequence[FeedRecord], profile: Profile) -> list[Issue]:
     return issues
 
 
+class _SkuIndex:
+    """The SKU ids seen so far, as 8-byte BLAKE2b digests in an open-addressing table: 16 to 32 bytes per SKU
+    (half-full table) where a set of the strings costs over 100. Two of a million distinct ids share a
+    digest with odds of about 3e-8; the digest is keyed by nothing, so a feed's report is reproducible.
+    """
+
+    def __init__(self) -> None:
+        self._slots = array("Q", bytes(8 * 1024))
+        self._count = 0
+
+    def add(self, sku_id: str) -> bool:
+        """Remember `sku_id`; False when it was already there."""
+        digest = int.from_bytes(hashlib.blake2b(sku_id.encode(), digest_size=8).digest(), "little") or 1
+        if not self._insert(self._slots, digest):
+            return False
+        self._count += 1
+        if 2 * self._count > len(self._slots):
+            slots = array("Q", bytes(16 * len(self._slots)))
+            for old in self._slots:
+                if old:
+                    self._insert(slots, old)
+            self._slots = slots
+        return True
+
+    @staticmethod
+    def _insert(slots: array, digest: int) -> bool:
+        mask = len(slots) - 1
+        index = digest & mask
+        while slots[index]:
+            if slots[index] == digest:
+                return False
+            index = (index + 1) & mask
+        slots[index] = digest
+        return True
+
+
 class FeedChecker:
-    """Streaming check of one product feed: memory holds per-SKU ids and per-product facts only."""
+    """Streaming check of one product feed: memory holds per-SKU digests and per-product facts only."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._seen: set[str] = set()
+        self._seen = _SkuIndex()
         self._groups: dict[str, _Group] = {}
 
     def add(self, record: FeedRecord) -> list[Issue]:
         """Row rules for this record, plus SKU_ID_DUPLICATE; a repeated SKU is kept out of its group."""
         row, issues = _check_row(record, self.profile)
         sku_id = record.sku_id
-        if sku_id and sku_id in self._seen:
+        if not self._seen.add(sku_id) and sku_id:
             issues.append(make_issue("SKU_ID_DUPLICATE", line=record.line, sku_id=sku_id,
                                      item_group_id=record.item_group_id, value=sku_id))
             return issues
-        self._seen.add(sku_id)
         key = group_key(record)
         group = self._groups.get(key)
         if group is None:
