@@ -166,3 +166,18 @@ def test_utf16_feed_is_named_as_such(tmp_path: Path) -> None:
     result = run(str(feed))
     assert result.exit_code == 2
     assert "it is UTF-16 text; feeds are UTF-8" in result.output
+
+
+def test_items_count_records_and_broken_lines_once_each(tmp_path: Path) -> None:
+    rows = clean_rows()
+    rows[2]["price"] = "9000 USD"
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    lines = feed.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(2, '"ONLY"|"two fields"\n')
+    lines.insert(4, "\n")
+    feed.write_text("".join(lines), encoding="utf-8")
+    result = run(str(feed), "--format", "json")
+    report = json.loads(result.output)
+    assert [(group["code"], group["count"]) for group in report["issues"]] == [
+        ("FILE_COLUMN_COUNT", 2), ("PRICE_OUT_OF_RANGE", 1)]
+    assert (report["items_total"], report["items_valid"], report["items_with_errors"]) == (6, 3, 3)

@@ -107,3 +107,31 @@ def test_audit_failed_reasons_are_built_from_errors_only() -> None:
     assert blocks_publication(issues)
     assert not blocks_publication([issues[2]])
     assert issues[0].value.endswith("(300 characters)") and len(issues[0].value) < 260
+
+
+def test_duplicate_skus_are_found_among_thousands_of_distinct_ones() -> None:
+    rows = [row for n in range(3000) for row in product_rows(f"S{n}", 0)]
+    rows += [dict(rows[0]), dict(rows[1500]), dict(rows[2999])]
+    issues = _streamed(_records(rows))
+    assert [(i.code, i.line, i.sku_id) for i in issues] == [
+        ("SKU_ID_DUPLICATE", 3002, "S0"), ("SKU_ID_DUPLICATE", 3003, "S1500"),
+        ("SKU_ID_DUPLICATE", 3004, "S2999")]
+
+
+def test_default_variant_count_points_at_the_second_default_or_the_first_sku() -> None:
+    three = product_rows("M3", 4)
+    for row in three:
+        row["is_default_variant"] = "false" if row is three[0] else "true"
+    none = product_rows("M0", 2)
+    none[0]["is_default_variant"] = "false"
+    issues = _streamed(_records(three + none))
+    assert [(i.code, i.sku_id, i.value) for i in issues] == [
+        ("GROUP_DEFAULT_VARIANT_COUNT", "M3-2", "3 default variants"),
+        ("GROUP_DEFAULT_VARIANT_COUNT", "M0-0", "0 default variants")]
+
+
+def test_a_repeated_combination_is_found_among_many_variants_of_one_product() -> None:
+    rows = product_rows("BIG", 90)
+    rows.append(dict(rows[40], sku_id="BIG-X", is_default_variant="false"))
+    issues = _streamed(_records(rows))
+    assert [(i.code, i.sku_id) for i in issues] == [("GROUP_DUPLICATE_COMBINATION", "BIG-X")]
