@@ -508,8 +508,8 @@ def check_group(records: Sequence[FeedRecord], profile: Profile) -> list[Issue]:
 
 
 class _SkuIndex:
-    """The SKU ids seen so far, as 8-byte BLAKE2b digests in an open-addressing table: 16 to 32 bytes per SKU
-    (half-full table) where a set of the strings costs over 100. Two of a million distinct ids share a
+    """The SKU ids seen so far, as 8-byte BLAKE2b digests in an open-addressing table kept at most half full:
+    16 to 32 bytes per SKU where a set of the strings costs over 100. Two of a million distinct ids share a
     digest with odds of about 3e-8; the digest is keyed by nothing, so a feed's report is reproducible.
     """
 
@@ -519,7 +519,8 @@ class _SkuIndex:
 
     def add(self, sku_id: str) -> bool:
         """Remember `sku_id`; False when it was already there."""
-        digest = int.from_bytes(hashlib.blake2b(sku_id.encode(), digest_size=8).digest(), "little") or 1
+        data = sku_id.encode("utf-8", "surrogatepass")
+        digest = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") or 1  # 0: free slot
         if not self._insert(self._slots, digest):
             return False
         self._count += 1
