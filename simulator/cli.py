@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def serve_command(
     click.echo(f"Tenant:              {external_business_id}")
     click.echo(f"Data dir:            {data_dir.resolve()}")
     click.echo("Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -206,7 +206,8 @@ def test_auth_callback_without_credentials_is_refused(client: Client) -> None:
     assert answer["code"] == 40002 and "commerce_cloud_username" in answer["message"]
 
 
-def test_serve_prints_urls_and_credentials_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_prints_urls_and_credentials_and_stops_cleanly(tmp_path: Path, stop: signal.Signals) -> None:
     command = [
         sys.executable,
         "-c",
@@ -238,11 +239,12 @@ def test_serve_prints_urls_and_credentials_and_stops_on_ctrl_c(tmp_path: Path) -
         base = dav_url.split("/on/")[0]
         with urllib.request.urlopen(base + "/_sim/health", timeout=5) as answer:
             assert answer.status == 200
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=20)
     text = "".join(lines) + out
     assert proc.returncode == 0, err
     assert "u1" in text and "p1" in text and "Traceback" not in err
+    assert "Stopping" in out
 
 
 def test_auth_callback_takes_the_host_from_external_data_domain(client: Client) -> None:
