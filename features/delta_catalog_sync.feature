@@ -74,6 +74,15 @@ Feature: Ongoing catalog sync (delta)
     And the title change was applied once
     And no other product changed status
 
+  Scenario: A connector killed between the drop and the alert
+    Given the merchant changes the title of a simple product in SFCC
+    When the connector is killed while it alerts TikTok Shop, after dropping the feed
+    Then the delta feed was dropped but TikTok Shop recorded no job
+    When the connector runs a delta sync
+    Then the product is published with the new title
+    And the title change was applied once
+    And no other product changed status
+
   Scenario: Watch mode syncs a finished export without any other command
     Given the connector is watching the folder where the SFCC exports land
     When a catalog export with a changed title is renamed into the watched folder

@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PRODUCT_FOLDER, Connector, Sim, World, new_jobs, read_feed, remember_shop, wait_for
+from conftest import (
+    DEADLINE_S,
+    PRODUCT_FOLDER,
+    Connector,
+    Sim,
+    World,
+    new_jobs,
+    read_feed,
+    remember_shop,
+    wait_for,
+)
 from fixture_facts import SIMPLE_SKUS, SITE
 from lxml import etree
 from pytest_bdd import given, scenarios, then, when
@@ -223,6 +233,26 @@ def _sync_unreachable(sim: Sim, connector: Connector, world: World) -> None:
         connector.tiktok_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
     world.values["exit"] = connector.sync("--delta", expect_ok=False)
     connector.tiktok_url = None
+
+
+@when("the connector is killed while it alerts TikTok Shop, after dropping the feed")
+def _killed_mid_alert(sim: Sim, connector: Connector, world: World) -> None:
+    remember_shop(sim, world)
+    with socket.socket() as silent:  # accepts the alert's connection and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        connector.tiktok_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        command = [sys.executable, "-m", "connector.cli", "sync", "--delta", *connector.inputs(),
+                   *connector.settings()]
+        connector.tiktok_url = None
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        silent.settimeout(DEADLINE_S)
+        try:
+            alert, _ = silent.accept()  # the drop is done: the connector is now alerting
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+        alert.close()
 
 
 @then("the connector reports that the run waits in its outbox")
