@@ -17,7 +17,7 @@ from lxml import etree
 
 from simulator import xmlsafe
 from simulator.feedfile import FeedFileError
-from simulator.rules.engine import Issue, make_issue
+from simulator.rules.engine import Issue, SkuIndex, make_issue
 from simulator.rules.profiles import Profile
 
 NAMESPACE = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
@@ -143,14 +143,13 @@ def _events(path: Path) -> Iterator[tuple[str, etree._Element]]:
         raise InventoryFileError(path, None, f"cannot read the file: {error}") from None
 
 
-def _verify(reader: _RecordReader, seen: set[str]) -> InventoryRecord | None:
+def _verify(reader: _RecordReader, seen: SkuIndex) -> InventoryRecord | None:
     """The record, or None when it has no product-id, repeats one in its list, or fails a check."""
     try:
         if not reader.product_id:
             raise reader.fail("INVENTORY_PRODUCT_ID_MISSING", None)
-        if reader.product_id in seen:
+        if not seen.add(reader.product_id):
             raise reader.fail("INVENTORY_DUPLICATE_RECORD", reader.product_id)
-        seen.add(reader.product_id)
         return reader.read()
     except _Skip:
         return None
@@ -159,7 +158,7 @@ def _verify(reader: _RecordReader, seen: set[str]) -> InventoryRecord | None:
 def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[InventoryRecord]:
     """Stream verified records; bad records are reported and skipped, a bad file raises."""
     list_id: str | None = None
-    seen: set[str] = set()
+    seen = SkuIndex()  # per list: 8-byte digests, not the id strings, so 1M records stay small
     root_checked = False
     for event, element in _events(path):
         if event == "start":
@@ -171,7 +170,7 @@ def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[
                         f"root element <{name.localname}> in namespace {name.namespace or '(none)'!r} is not "
                         f"<inventory> in the SFCC inventory namespace {NAMESPACE}"))
             elif element.tag == _LIST:
-                list_id, seen = None, set()
+                list_id, seen = None, SkuIndex()
             continue
         if element.tag == _HEADER:
             list_id = (element.get("list-id") or "").strip()

@@ -507,7 +507,7 @@ def check_group(records: Sequence[FeedRecord], profile: Profile) -> list[Issue]:
     return issues
 
 
-class _SkuIndex:
+class SkuIndex:
     """The SKU ids seen so far, as 8-byte BLAKE2b digests in an open-addressing table kept at most half full:
     16 to 32 bytes per SKU where a set of the strings costs over 100. Two of a million distinct ids share a
     digest with odds of about 3e-8; the digest is keyed by nothing, so a feed's report is reproducible.
@@ -549,7 +549,7 @@ class FeedChecker:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._seen = _SkuIndex()
+        self._seen = SkuIndex()
         self._groups: dict[str, _Group] = {}
 
     def add(self, record: FeedRecord) -> list[Issue]:
