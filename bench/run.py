@@ -12,6 +12,8 @@ This is a benchmark, not a test: it prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import json
 import os
 import re
@@ -22,6 +24,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +139,6 @@ def step_seconds(job: dict[str, Any]) -> float:
 def _epoch(stamp: str | float) -> float:
     if isinstance(stamp, int | float):
         return float(stamp)
-    from datetime import datetime
-
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
@@ -233,9 +234,6 @@ def flags(name: str, paths: list[Path]) -> list[str]:
 
 def put_file(sim: Simulator, path: Path) -> float:
     """PUT a file into the simulator's WebDAV (a scratch folder), streamed from disk."""
-    import base64
-    import http.client
-
     auth = "Basic " + base64.b64encode(b"bench:bench").decode()
     conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=600)
     start = time.perf_counter()

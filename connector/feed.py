@@ -43,12 +43,8 @@ _JOIN = "\0"
 
 
 def _sanitised_join(values: Sequence[str]) -> str:
+    """Each CR, LF and `|` becomes one space, as the cartridge does before writing."""
     return _JOIN.join(values).replace("\r", " ").replace("\n", " ").replace("|", " ")
-
-
-def sanitise(value: str) -> str:
-    """Replace each CR, LF and `|` by one space, as the cartridge does before writing."""
-    return value.replace("\r", " ").replace("\n", " ").replace("|", " ")
 
 
 def format_feed_line(values: Sequence[str]) -> str:

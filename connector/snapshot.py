@@ -114,10 +114,6 @@ class Snapshot:
             (self.site, self.site, run_id))
         return (sku_id for (sku_id,) in cursor)
 
-    def staged_count(self, run_id: str) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM staged WHERE site = ? AND run_id = ?",
-                                (self.site, run_id)).fetchone()[0]
-
     def commit_run(self, run_id: str) -> int:
         """Replace the snapshot by the run's staging, in one transaction; returns the SKU count."""
         self._db.execute("BEGIN IMMEDIATE")
