@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from fixtures.sample import catalog_rows, write_feed
 from simulator.check import check_file
 from simulator.rules.profiles import get_profile
-from simulator.rules.sample import catalog_rows, write_feed
 
 VARIANTS = 5
 

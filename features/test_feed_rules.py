@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from conftest import Sim
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from fixtures.sample import feed_line, product_rows, write_feed
 from simulator.check import check_command
 from simulator.rules.catalog import rule
-from simulator.rules.sample import feed_line, product_rows, write_feed
 
 scenarios("feed_rules.feature")
 

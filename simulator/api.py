@@ -15,8 +15,11 @@ from urllib.parse import unquote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from simulator.pickup import ForeignUrl, check_folder_url, origin
-from simulator.store import Store, Tenant, get_product, search_products
+from simulator.flows import UPDATE_TYPES
+from simulator.products import get_product, search_products
+from simulator.shop import PRODUCT_STATUSES
+from simulator.store import Store
+from simulator.tenant import ForeignUrl, Tenant, check_folder_url, origin
 
 NOT_JSON_OBJECT = 40001
 MISSING_KEY = 40002
@@ -25,17 +28,6 @@ UNKNOWN_TENANT = 40004
 URL_OUTSIDE_TENANT = 40005
 PRODUCT_NOT_FOUND = 12052032
 
-UPDATE_TYPES = {"product": ("update", "delete", "create"), "inventory": ("create", "update")}
-PRODUCT_STATUSES = (
-    "DRAFT",
-    "PENDING",
-    "FAILED",
-    "ACTIVATE",
-    "SELLER_DEACTIVATED",
-    "PLATFORM_DEACTIVATED",
-    "FREEZE",
-    "DELETED",
-)
 MAX_PAGE_SIZE = 100
 
 tiktok_api = Blueprint("tiktok", __name__)
@@ -106,7 +98,8 @@ def feed_download():
     if platform != "SALESFORCE":
         raise ApiError(BAD_VALUE, f"business_platform {platform!r} is not allowed (expected 'SALESFORCE')")
     if feed_type not in UPDATE_TYPES:
-        raise ApiError(BAD_VALUE, f"params.feed_type {feed_type!r} is not allowed (product, inventory)")
+        allowed = ", ".join(UPDATE_TYPES)
+        raise ApiError(BAD_VALUE, f"params.feed_type {feed_type!r} is not allowed ({allowed})")
     if update_type not in UPDATE_TYPES[feed_type]:
         allowed = ", ".join(UPDATE_TYPES[feed_type])
         raise ApiError(

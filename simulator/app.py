@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from simulator.api import envelope, sim_api, tiktok_api
-from simulator.jobs import JobRunner
+from simulator.runner import JobRunner
 from simulator.store import Store
 
 INTERNAL_ERROR = 50000

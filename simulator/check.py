@@ -20,17 +20,18 @@ import click
 from lxml import etree
 
 from simulator.feedfile import (
-    FeedFileError,
+    UNREADABLE,
     describe_content,
     read_delete_feed,
     read_product_feed,
     sniff_kind,
 )
-from simulator.inventoryfile import InventoryFileError, read_inventory
+from simulator.inventoryfile import read_inventory
 from simulator.rules import doc
 from simulator.rules.catalog import rule
-from simulator.rules.engine import FeedChecker, Issue
-from simulator.rules.profiles import PROFILES, Profile, get_profile
+from simulator.rules.engine import FeedChecker
+from simulator.rules.issues import MAX_EXAMPLES, Issue, IssueSummary
+from simulator.rules.profiles import DEFAULT_REGION, PROFILES, Profile, get_profile
 
 SCHEMA_VERSION = 1
 _ERROR, _WARNING, _ITEM = 1, 2, 4  # bits of FileReport.flags
@@ -51,11 +52,10 @@ class FileReport:
         self.region = region
         self.kind: str | None = None
         self.error: str | None = None
-        self.max_examples = max_examples
         self.keep_items = keep_items
         self.items = array("q")  # record line numbers, ascending, each once (XML may hold many on one line)
         self.flags: dict[int, int] = {}  # line with issues -> _ERROR | _WARNING | _ITEM (it is a record)
-        self.groups: dict[str, dict[str, Any]] = {}
+        self.summary = IssueSummary(("line", "sku_id", "value"), max_examples)
         self.skus: dict[int, str | None] = {}
         self.item_issues: dict[int, list[Issue]] = {}
         self.file_issues: list[Issue] = []
@@ -72,14 +72,7 @@ class FileReport:
             self.skus[line] = sku_id
 
     def issue(self, issue: Issue) -> None:
-        group = self.groups.get(issue.code)
-        if group is None:
-            group = self.groups[issue.code] = {
-                "code": issue.code, "severity": issue.severity, "field": issue.field,
-                "message": issue.message, "hint": issue.hint, "count": 0, "examples": []}
-        group["count"] += 1
-        if len(group["examples"]) < self.max_examples:
-            group["examples"].append({"line": issue.line, "sku_id": issue.sku_id, "value": issue.value})
+        self.summary.add(issue)
         if rule(issue.code).scope == "file" or issue.line is None:
             if self.keep_items:
                 self.file_issues.append(issue)
@@ -102,7 +95,7 @@ class FileReport:
 
     @property
     def has_errors(self) -> bool:
-        return any(group["severity"] == "error" for group in self.groups.values())
+        return self.summary.has_errors
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape documented in docs/check-report.md."""
@@ -119,7 +112,7 @@ class FileReport:
             "items_valid": total - with_errors,
             "items_with_errors": with_errors,
             "items_with_warnings": self.count(_WARNING),
-            "issues": sorted(self.groups.values(),
+            "issues": sorted(self.summary.groups(),
                              key=lambda g: (_RANK[g["severity"]], -g["count"], g["code"])),
         }
 
@@ -148,7 +141,8 @@ _CHECKS: dict[str, Callable[[Path, Profile, FileReport], None]] = {
     "product": _check_product, "delete": _check_delete, "inventory": _check_inventory}
 
 
-def check_file(path: Path, profile: Profile, max_examples: int = 5, keep_items: bool = False) -> FileReport:
+def check_file(path: Path, profile: Profile, max_examples: int = MAX_EXAMPLES,
+               keep_items: bool = False) -> FileReport:
     """Check one file of any kind; unreadable input ends up in `report.error`, never as an exception."""
     report = FileReport(path, profile.region, max_examples, keep_items)
     try:
@@ -157,11 +151,16 @@ def check_file(path: Path, profile: Profile, max_examples: int = 5, keep_items: 
             report.error = f"{path}: not a feed: {describe_content(path, None)}"
             return report
         _CHECKS[report.kind](path, profile, report)
-    except (FeedFileError, InventoryFileError) as error:
-        report.error = str(error)
-    except OSError as error:
-        report.error = f"{path}: cannot read the file: {error.strerror or error}"
+    except UNREADABLE as error:
+        report.error = _unreadable(path, error)
     return report
+
+
+def _unreadable(path: Path, error: Exception) -> str:
+    """A reader's own error names the file and line already; the system's gets the file's name."""
+    if isinstance(error, OSError):
+        return f"{path}: cannot read the file: {error.strerror or error}"
+    return str(error)
 
 
 # --- rendering -------------------------------------------------------------------------------------------
@@ -256,12 +255,12 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 @click.command("check")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--region", default="US", show_default=True,
+@click.option("--region", default=DEFAULT_REGION, show_default=True,
               type=click.Choice(list(PROFILES), case_sensitive=False),
               help="TikTok Shop region profile: currency, price range, title and SKU limits.")
 @click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(list(_RENDERERS)),
               help="text for people, json (one object per file per line) or junit for CI.")
-@click.option("--max-examples", default=5, show_default=True, type=click.IntRange(min=0),
+@click.option("--max-examples", default=MAX_EXAMPLES, show_default=True, type=click.IntRange(min=0),
               help="Examples listed per issue code.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")

@@ -10,7 +10,9 @@ import click
 
 from simulator.check import check_command, rules_command
 from simulator.demo import demo_command
+from simulator.rules.profiles import DEFAULT_REGION
 from simulator.server import SimServer
+from simulator.tenant import DEFAULT_TENANT_ID
 
 
 @click.group()
@@ -34,11 +36,11 @@ def main() -> None:
 )
 @click.option(
     "--external-business-id",
-    default="sfcc-sim-tenant",
+    default=DEFAULT_TENANT_ID,
     show_default=True,
     help="Tenant registered for the embedded WebDAV, as the connector's flag of the same name.",
 )
-@click.option("--region", default="US", show_default=True, help="Rule profile for review.")
+@click.option("--region", default=DEFAULT_REGION, show_default=True, help="Rule profile for review.")
 def serve_command(
     data_dir: Path,
     host: str,

@@ -10,11 +10,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from simulator.jobs import JobContext
-from simulator.pickup import mark_processed
-from simulator.publish import DELETED, Change, transition
-from simulator.review import write_history
-from simulator.rules.engine import make_issue
+from simulator.job import JobContext
+from simulator.rules.issues import make_issue
+from simulator.shop import DELETED, Change, mark_processed, transition, write_history
 from simulator.store import BATCH, job_batches
 
 
@@ -55,9 +53,8 @@ def delete(ctx: JobContext) -> None:
                 ((time.time(), t, sku) for t, sku in gone),
             )
             ctx.count("deleted", len(gone))
-        write_history(
-            conn, ctx, ((k, {"fields": ["deleted"], "removed_skus": n}) for k, n in removed.items())
-        )
+        history = ((key, {"fields": ["deleted"], "removed_skus": n}) for key, n in removed.items())
+        write_history(conn, tenant, ctx.job_id, history)
         emptied = [
             group
             for group in {g for _, g in removed}
@@ -67,9 +64,8 @@ def delete(ctx: JobContext) -> None:
             ).fetchone()
         ]
         for start in range(0, len(emptied), BATCH):
-            transition(
-                conn, ctx, [Change(group, DELETED) for group in sorted(emptied[start : start + BATCH])]
-            )
+            batch = sorted(emptied[start : start + BATCH])
+            transition(conn, tenant, ctx.job_id, [Change(group, DELETED) for group in batch])
         ctx.count("products_deleted", len(emptied))
-        mark_processed(conn, ctx)
+        mark_processed(conn, tenant, ctx.job_id, ctx.files)
     ctx.save()

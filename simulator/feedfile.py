@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
-from simulator.rules.engine import Issue, make_issue
+from simulator.rules.issues import OnIssue, make_issue
+from simulator.rules.record import FeedRecord
 
 PRODUCT_COLUMNS: tuple[str, ...] = (
     "sku_id", "title", "description", "image_urls", "landing_page_url", "product_category",
@@ -27,24 +27,6 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SNIFF_BYTES = 64 * 1024
 _ID_LIKE = re.compile(r"[^\s|\"'<>,;]+")
 
-OnIssue = Callable[[Issue], None]
-
-
-@dataclass(frozen=True)
-class FeedRecord:
-    """One product feed row: its physical line number and its values by column name."""
-
-    line: int
-    values: dict[str, str]
-
-    @property
-    def sku_id(self) -> str:
-        return self.values.get("sku_id", "")
-
-    @property
-    def item_group_id(self) -> str:
-        return self.values.get("item_group_id", "")
-
 
 class FeedFileError(ValueError):
     """The file cannot be read as a feed at all (binary, not UTF-8, not a feed)."""
@@ -55,6 +37,11 @@ class FeedFileError(ValueError):
         self.message = message
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {message}")
+
+
+# What reading a file can raise because of the file or the disk, never because of a bug: callers report
+# these to the user (the job's error, check's exit status 2) and let anything else surface as a crash.
+UNREADABLE: tuple[type[Exception], ...] = (FeedFileError, UnicodeDecodeError, OSError)
 
 
 def _decode_head(head: bytes) -> str | None:

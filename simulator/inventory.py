@@ -12,15 +12,14 @@ import time
 from collections.abc import Iterator
 
 from simulator.inventoryfile import InventoryFileError, InventoryRecord, read_inventory
-from simulator.jobs import MAX_EXAMPLES, JobContext, JobFailed, PickedFile
-from simulator.pickup import mark_processed
-from simulator.rules.engine import Issue, make_issue
+from simulator.job import JobContext, JobFailed, PickedFile
+from simulator.rules.issues import Issue, Tally, make_issue
 from simulator.rules.profiles import get_profile
-from simulator.upload import stage
+from simulator.shop import mark_processed
+from simulator.store import stage
 
-_STAGE = (
-    "INSERT INTO staged_stock (job_id, seq, file, line, list_id, sku_id, quantity, perpetual, handling,"
-    " preorder_allocation, in_stock_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_STAGED = (
+    "line", "list_id", "sku_id", "quantity", "perpetual", "handling", "preorder_allocation", "in_stock_date"
 )
 _COUNTERS = ("read", "applied", "unknown", "duplicate", "capped", "missing", "errors")
 
@@ -42,25 +41,20 @@ def _report_issue(ctx: JobContext, issue: Issue, file: str) -> None:
             )
 
 
-def _note(ctx: JobContext, counter: str, example: str | None, n: int = 1) -> None:
-    ctx.report[counter] += n
-    examples = ctx.report["examples"].setdefault(counter, [])
-    if example is not None and len(examples) < MAX_EXAMPLES:
-        examples.append(example)
+def _note(ctx: JobContext, counter: str, example: str | None) -> None:
+    """Count a finding in the report's own counters, keeping a few examples of it."""
+    Tally(ctx.report, ctx.report["examples"]).add(counter, example)
 
 
 def _stage_file(ctx: JobContext, picked: PickedFile, records: Iterator[InventoryRecord]) -> None:
     with ctx.store.transaction() as conn:
-        start = conn.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM staged_stock WHERE job_id = ?", (ctx.job_id,)
-        ).fetchone()[0]
         rows = (
-            (ctx.job_id, start + i, picked.name, r.line, r.list_id, r.product_id, r.quantity,
-             int(r.perpetual), r.handling or "", r.preorder_allocation, r.in_stock_date)
-            for i, r in enumerate(records, 1)
+            (r.line, r.list_id, r.product_id, r.quantity, int(r.perpetual), r.handling or "",
+             r.preorder_allocation, r.in_stock_date)
+            for r in records
         )  # fmt: skip
-        staged = stage(conn, _STAGE, rows)  # the reader's callbacks count skipped records meanwhile
-        ctx.report["read"] += staged
+        staged = stage(conn, "staged_stock", _STAGED, ctx.job_id, picked.name, rows)
+        ctx.report["read"] += staged  # after staging: the reader's callbacks count skipped records meanwhile
 
 
 def upload(ctx: JobContext) -> None:
@@ -122,7 +116,7 @@ def integrate(ctx: JobContext) -> None:
             " in_stock_date = excluded.in_stock_date, updated_at = excluded.updated_at",
             (tenant, time.time(), ctx.job_id, tenant),
         ).rowcount
-        mark_processed(conn, ctx)
+        mark_processed(conn, tenant, ctx.job_id, ctx.files)
     ctx.report["applied"] = applied
     ctx.count("applied", applied)
     ctx.save()

@@ -8,7 +8,7 @@ found out by its last byte), so callers apply nothing until the iterator is exha
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +17,9 @@ from lxml import etree
 
 from simulator import xmlsafe
 from simulator.feedfile import FeedFileError
-from simulator.rules.engine import Issue, SkuIndex, make_issue
+from simulator.rules.issues import OnIssue, make_issue
 from simulator.rules.profiles import Profile
+from simulator.skuindex import SkuIndex
 
 NAMESPACE = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 _ROOT = f"{{{NAMESPACE}}}inventory"
@@ -28,8 +29,6 @@ _RECORD = f"{{{NAMESPACE}}}record"
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?|[+-]?\.\d+")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _HANDLING = frozenset({"none", "preorder", "backorder"})
-
-OnIssue = Callable[[Issue], None]
 
 
 @dataclass(frozen=True)

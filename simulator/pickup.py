@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import re
-import sqlite3
-import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote, urlsplit
@@ -19,51 +16,18 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree
 
 from simulator import xmlsafe
-from simulator.dav import DAV_MOUNT
-from simulator.jobs import JobContext, JobFailed, PickedFile
-from simulator.store import Tenant
+from simulator.job import JobContext, JobFailed, PickedFile
+from simulator.shop import is_processed
+from simulator.tenant import ForeignUrl, check_folder_url
 
 TIMEOUT_S = 60
 CHUNK = 1 << 16
-PATTERNS = {
-    ("product", "update"): re.compile(r"tiktok-feed-.*\.txt"),
-    ("product", "create"): re.compile(r"tiktok-feed-.*\.txt"),
-    ("product", "delete"): re.compile(r"delete-feed-.*\.txt"),
-    ("inventory", "create"): re.compile(r"inventory.*\.xml"),
-    ("inventory", "update"): re.compile(r"inventory.*\.xml"),
-}
+_DAV = "DAV:"
 _PROPFIND = (
-    b'<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/>'
-    b"<getcontentlength/><getlastmodified/><getetag/></prop></propfind>"
-)
-_D = "{DAV:}"
-
-
-class ForeignUrl(ValueError):
-    """A folder URL off the tenant's registered WebDAV origin or outside its Impex root."""
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with default ports filled in; a malformed port yields port None."""
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        port = None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
-
-
-def check_folder_url(url: str, tenant: Tenant) -> None:
-    """Only ever fetch from the tenant's own WebDAV, below its Impex root: checked when the alert
-    arrives and again before fetching, in case the tenant re-onboarded with another host meanwhile."""
-    parts = urlsplit(url)
-    if origin(url) != origin(tenant.webdav_base) or None in origin(url) or parts.username or parts.password:
-        raise ForeignUrl(f"url {url!r} is not on the tenant's registered WebDAV host {tenant.webdav_base!r}")
-    segments = unquote(parts.path).split("/")
-    inside = parts.path == DAV_MOUNT or parts.path.startswith(DAV_MOUNT + "/")
-    if not inside or parts.query or parts.fragment or any(s in (".", "..") for s in segments):
-        raise ForeignUrl(f"url {url!r} is not below {DAV_MOUNT}")
+    f'<?xml version="1.0" encoding="utf-8"?><propfind xmlns="{_DAV}"><prop><resourcetype/>'
+    "<getcontentlength/><getlastmodified/><getetag/></prop></propfind>"
+).encode()
+_D = f"{{{_DAV}}}"
 
 
 @dataclass(frozen=True)
@@ -158,28 +122,6 @@ def list_folder(ctx: JobContext) -> list[RemoteFile]:
     return [e for e in entries if e is not None and urlsplit(e.href).path != folder]
 
 
-def is_processed(conn: sqlite3.Connection, tenant: str, entry: RemoteFile) -> bool:
-    """Same name (href) with the same ETag, or with the same size when either side has no ETag."""
-    rows = conn.execute(
-        "SELECT size, etag FROM processed_files WHERE tenant = ? AND href = ?", (tenant, entry.href)
-    )
-    for size, etag in rows:
-        if (etag and entry.etag and etag == entry.etag) or (
-            (not etag or not entry.etag) and size == entry.size
-        ):
-            return True
-    return False
-
-
-def mark_processed(conn: sqlite3.Connection, ctx: JobContext) -> None:
-    """Record this job's files as processed; call inside the transaction that applies them."""
-    conn.executemany(
-        "INSERT INTO processed_files (tenant, href, size, etag, job_id, processed_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [(ctx.tenant.id, f.href, f.size, f.etag, ctx.job_id, time.time()) for f in ctx.files],
-    )
-
-
 def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
     target = ctx.work_dir / entry.name
     conn = _connection(ctx.url)
@@ -202,7 +144,6 @@ def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
 
 def pick_up(ctx: JobContext) -> None:
     """Find the new files of this alert's kind, oldest first, and download them into the job's folder."""
-    pattern = PATTERNS[(ctx.feed_type, ctx.update_type)]
     try:
         check_folder_url(ctx.url, ctx.tenant)
     except ForeignUrl as error:
@@ -214,7 +155,7 @@ def pick_up(ctx: JobContext) -> None:
         if not e.collection
         and not e.name.startswith("TEMP_")
         and "/" not in e.name
-        and pattern.fullmatch(e.name)
+        and ctx.flow.pattern.fullmatch(e.name)
     ]
     conn = ctx.store.connection()
     new = sorted(

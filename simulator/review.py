@@ -13,15 +13,13 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from simulator.feedfile import FeedRecord
-from simulator.jobs import JobContext
-from simulator.pickup import mark_processed
-from simulator.publish import PENDING, Change, transition
-from simulator.rules.engine import Issue, audit_failed_reasons, blocks_publication, check_group
+from simulator import shop
+from simulator.job import JobContext
+from simulator.rules.engine import check_group
+from simulator.rules.issues import audit_failed_reasons, blocks_publication, product_warnings
 from simulator.rules.profiles import Profile, get_profile
+from simulator.rules.record import FeedRecord
 from simulator.store import job_batches
-
-DELETED_OUTCOME = -1
 
 
 class FileChanges:
@@ -113,20 +111,6 @@ def _apply_batch(
     return touched
 
 
-def write_history(
-    conn: sqlite3.Connection, ctx: JobContext, changes: Iterable[tuple[tuple[str, str], dict]]
-) -> None:
-    """One history entry per (file, product): which fields that file changed."""
-    now = time.time()
-    conn.executemany(
-        "INSERT INTO history (tenant, item_group_id, job_id, file, at, change) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (ctx.tenant.id, group, ctx.job_id, file, now, json.dumps(change))
-            for (file, group), change in changes
-        ),
-    )
-
-
 def _apply(ctx: JobContext) -> None:
     """Store changed rows, send their products (and any left PENDING by an interrupted job) to review."""
     changes = FileChanges()
@@ -142,23 +126,20 @@ def _apply(ctx: JobContext) -> None:
         conn.execute(
             "INSERT OR IGNORE INTO job_groups (job_id, item_group_id) SELECT ?, item_group_id"
             " FROM products WHERE tenant = ? AND status = ?",
-            (ctx.job_id, ctx.tenant.id, PENDING),
+            (ctx.job_id, ctx.tenant.id, shop.PENDING),
         )
-        write_history(conn, ctx, changes.history())
+        shop.write_history(conn, ctx.tenant.id, ctx.job_id, changes.history())
         for rows in job_batches(
             conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
         ):
-            transition(conn, ctx, [Change(row["item_group_id"], PENDING) for row in rows])
-        mark_processed(conn, ctx)
+            pending = [shop.Change(row["item_group_id"], shop.PENDING) for row in rows]
+            shop.transition(conn, ctx.tenant.id, ctx.job_id, pending)
+        shop.mark_processed(conn, ctx.tenant.id, ctx.job_id, ctx.files)
 
 
 def _title(records: list[FeedRecord]) -> str:
     default = next((r for r in records if r.values.get("is_default_variant", "").lower() == "true"), None)
     return (default or records[0]).values.get("title", "")
-
-
-def _issue_view(issue: Issue) -> dict:
-    return {"code": issue.code, "field": issue.field, "message": issue.message, "sku_id": issue.sku_id}
 
 
 def _current_skus(
@@ -177,18 +158,19 @@ def _current_skus(
 
 
 def _outcome(ctx: JobContext, group: str, rows: list[sqlite3.Row], profile: Profile) -> tuple:
-    """A product's review over all its current SKUs (not only the changed ones): an outcome row."""
+    """A product's review over all its current SKUs (not only the changed ones): an outcome row whose
+    target is the status publish moves the product to (DELETED when no SKU is left)."""
     if not rows:
-        return (ctx.job_id, group, DELETED_OUTCOME, "", "[]", "[]")
+        return (ctx.job_id, group, shop.DELETED, "", "[]", "[]")
     records = [FeedRecord(row["line"], json.loads(row["row_values"])) for row in rows]
     files = {row["sku_id"]: row["file"] for row in rows}
     issues = check_group(records, profile)
     for issue in issues:
         ctx.add_issue(issue, files.get(issue.sku_id or "", ""))
     failed = blocks_publication(issues)
-    warnings = [_issue_view(i) for i in issues if i.severity != "error"]
-    reasons = audit_failed_reasons(issues) if failed else []
-    return (ctx.job_id, group, 0 if failed else 1, _title(records), json.dumps(reasons), json.dumps(warnings))
+    target, reasons = (shop.FAILED, audit_failed_reasons(issues)) if failed else (shop.ACTIVATE, [])
+    warnings = product_warnings(issues)
+    return (ctx.job_id, group, target, _title(records), json.dumps(reasons), json.dumps(warnings))
 
 
 def review(ctx: JobContext) -> None:
@@ -205,7 +187,7 @@ def review(ctx: JobContext) -> None:
         outcomes = [_outcome(ctx, group, group_rows, profile) for group, group_rows in skus.items()]
         with ctx.store.transaction() as write:
             write.executemany(
-                "INSERT INTO job_outcomes (job_id, item_group_id, passed, title, reasons, warnings)"
+                "INSERT INTO job_outcomes (job_id, item_group_id, target, title, reasons, warnings)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 outcomes,
             )

@@ -18,8 +18,10 @@ from cheroot import wsgi
 
 from simulator.app import create_app
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
-from simulator.jobs import JobRunner
-from simulator.store import Store, Tenant
+from simulator.rules.profiles import DEFAULT_REGION
+from simulator.runner import JobRunner
+from simulator.store import Store
+from simulator.tenant import DEFAULT_TENANT_ID, Tenant
 
 STARTUP_TIMEOUT_S = 15.0
 WORKER_THREADS = 16
@@ -35,8 +37,8 @@ class SimServer:
         port: int = 0,
         dav_user: str | None = None,
         dav_password: str | None = None,
-        external_business_id: str = "sfcc-sim-tenant",
-        region: str = "US",
+        external_business_id: str = DEFAULT_TENANT_ID,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host

@@ -3,7 +3,7 @@
 The backend state lives here, apart from HTTP handling (moto's models/responses split), so the Flask
 handlers, the job steps and the tests all read the same tables. One connection per thread, WAL mode,
 so the API answers while a job writes. Step modules run their own batched SQL on `connection()`;
-this module owns the schema and the reads shared by several modules.
+this module owns the schema, the connections, the job records and the batching every step shares.
 
 Two files: `shop.sqlite3` (products, SKUs, stock, processed files) and `jobs.sqlite3`
 (tenants, job records). A job applies a million-row feed in one shop transaction; with the job records
@@ -16,15 +16,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# TikTok ids are long numeric strings; ours are a fixed base plus the SQLite rowid, so they are stable.
-PRODUCT_ID_BASE = 1729000000000000000
-SKU_ID_BASE = 1731000000000000000
+from simulator.tenant import Tenant
 
 _JOBS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -95,7 +92,7 @@ CREATE TEMP TABLE IF NOT EXISTS job_groups (
     job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
 CREATE TEMP TABLE IF NOT EXISTS job_outcomes (
-    job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, passed INTEGER NOT NULL, title TEXT NOT NULL,
+    job_id INTEGER NOT NULL, item_group_id TEXT NOT NULL, target TEXT NOT NULL, title TEXT NOT NULL,
     reasons TEXT NOT NULL, warnings TEXT NOT NULL, PRIMARY KEY (job_id, item_group_id)
 );
 -- (job_id) indexes hold the rowid too: job_batches pages through a job's rows in rowid order with them.
@@ -107,30 +104,6 @@ CREATE INDEX IF NOT EXISTS temp.job_outcomes_job ON job_outcomes (job_id);
 
 JOB_SCRATCH_TABLES = ("staged_rows", "staged_stock", "staged_rejects", "job_groups", "job_outcomes")
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Tenant:
-    """A shop that onboarded: where its WebDAV lives and how to log in there."""
-
-    id: str
-    webdav_base: str
-    user: str
-    password: str
-    site_id: str = ""
-    region: str = "US"
-
-
-def product_external_id(rowid: int) -> str:
-    return str(PRODUCT_ID_BASE + rowid)
-
-
-def product_rowid(external_id: str) -> int | None:
-    """The rowid behind a TikTok-style product id, or None when it cannot be one of ours."""
-    if not external_id.isdigit():
-        return None
-    rowid = int(external_id) - PRODUCT_ID_BASE
-    return rowid if 0 < rowid < 2**62 else None
 
 
 class Store:
@@ -267,131 +240,34 @@ def job_batches(conn: sqlite3.Connection, sql: str, job_id: int) -> Iterator[lis
         yield rows
 
 
+def stage(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], job_id: int, file: str,
+    rows: Iterable[tuple[Any, ...]],
+) -> int:
+    """Append one file's rows to a job's scratch `table` in batches, so a million-row file streams.
+
+    Each row gets the job, the next `seq` after the job's earlier files, and the file's name; returns how
+    many rows were staged."""
+    last_seq = f"SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE job_id = ?"
+    start = conn.execute(last_seq, (job_id,)).fetchone()[0]
+    sql = (
+        f"INSERT INTO {table} (job_id, seq, file, {', '.join(columns)})"
+        f" VALUES ({', '.join('?' * (3 + len(columns)))})"
+    )
+    total, batch = 0, []
+    for seq, row in enumerate(rows, start + 1):
+        batch.append((job_id, seq, file, *row))
+        if len(batch) >= BATCH:
+            conn.executemany(sql, batch)
+            total += len(batch)
+            batch.clear()
+    conn.executemany(sql, batch)
+    return total + len(batch)
+
+
 def _job_dict(row: sqlite3.Row) -> dict[str, Any]:
     job = dict(row)
     for key in ("steps", "counts", "issues", "report", "files"):
         job[key] = json.loads(job[key])
     job["id"] = str(job["id"])
     return job
-
-
-# Product read model (what the TikTok product API shows) ---------------------------------------------
-_IN_STOCK_AVAILABILITY = {"in stock", "available for order", "preorder"}
-
-
-def _price(raw: str) -> dict[str, str]:
-    """`12.5 USD` -> {"amount": "12.5", "currency": "USD"}; anything else is kept as the amount."""
-    parts = raw.split()
-    if len(parts) == 2:
-        return {"amount": parts[0], "currency": parts[1]}
-    return {"amount": raw, "currency": ""}
-
-
-def _stock_status(in_stock: bool) -> str:
-    return "IN_STOCK" if in_stock else "OUT_OF_STOCK"
-
-
-def _sku_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-    values = json.loads(row["row_values"])
-    inventory = [
-        {"warehouse_id": w, "quantity": q}
-        | (
-            {"preorder_backorder_handling": h, "preorder_backorder_allocation": a}
-            if h not in ("", "none")
-            else {}
-        )
-        | ({"in_stock_date": d} if d else {})
-        for w, q, h, a, d in conn.execute(
-            "SELECT warehouse_id, quantity, handling, preorder_allocation, in_stock_date FROM stock"
-            " WHERE tenant = ? AND sku_id = ? ORDER BY warehouse_id",
-            (row["tenant"], row["sku_id"]),
-        )
-    ]
-    if inventory:
-        in_stock = sum(item["quantity"] for item in inventory) > 0
-    else:
-        in_stock = values.get("availability", "").strip().lower() in _IN_STOCK_AVAILABILITY
-    return {
-        "id": str(SKU_ID_BASE + row["id"]),
-        "seller_sku": row["sku_id"],
-        "title": values.get("title", ""),
-        "price": _price(values.get("price", "")),
-        "inventory": inventory,
-        "stock_status": _stock_status(in_stock),
-    }
-
-
-def product_view(conn: sqlite3.Connection, row: sqlite3.Row, with_history: bool) -> dict[str, Any]:
-    """A product as TikTok's Get Product answers it, plus the simulator's group id, stock and history."""
-    skus = [
-        _sku_view(conn, sku)
-        for sku in conn.execute(
-            "SELECT id, tenant, sku_id, row_values FROM skus WHERE tenant = ? AND item_group_id = ?"
-            " AND deleted = 0 ORDER BY sku_id",
-            (row["tenant"], row["item_group_id"]),
-        )
-    ]
-    view: dict[str, Any] = {
-        "id": product_external_id(row["id"]),
-        "title": row["title"],
-        "status": row["status"],
-        "audit": {"status": row["audit_status"]},
-        "audit_failed_reasons": json.loads(row["audit_failed_reasons"]),
-        "warnings": json.loads(row["warnings"]),
-        "item_group_id": row["item_group_id"],
-        "external_business_id": row["tenant"],
-        "stock_status": _stock_status(any(s["stock_status"] == "IN_STOCK" for s in skus)),
-        "skus": skus,
-        "create_time": int(row["created_at"]),
-        "update_time": int(row["updated_at"]),
-    }
-    if with_history:
-        view["status_history"] = [
-            {
-                "status": h["status"],
-                "audit_status": h["audit_status"],
-                "job_id": str(h["job_id"]),
-                "at": h["at"],
-            }
-            for h in conn.execute(
-                "SELECT status, audit_status, job_id, at FROM status_history"
-                " WHERE tenant = ? AND item_group_id = ?"
-                " ORDER BY id",
-                (row["tenant"], row["item_group_id"]),
-            )
-        ]
-        view["history"] = [
-            {"job_id": str(h["job_id"]), "file": h["file"], "at": h["at"], **json.loads(h["change"])}
-            for h in conn.execute(
-                "SELECT job_id, file, at, change FROM history WHERE tenant = ? AND item_group_id = ?"
-                " ORDER BY id",
-                (row["tenant"], row["item_group_id"]),
-            )
-        ]
-    return view
-
-
-def get_product(store: Store, external_id: str) -> dict[str, Any] | None:
-    rowid = product_rowid(external_id)
-    if rowid is None:
-        return None
-    conn = store.connection()
-    row = conn.execute("SELECT * FROM products WHERE id = ?", (rowid,)).fetchone()
-    return product_view(conn, row, with_history=True) if row else None
-
-
-def search_products(
-    store: Store, status: str | None, after: int, limit: int
-) -> tuple[list[dict[str, Any]], int, int | None]:
-    """One page of products after rowid `after`: (products, total matching, last rowid if more follow)."""
-    conn = store.connection()
-    where, args = ("WHERE status = ?", [status]) if status else ("", [])
-    total = conn.execute(f"SELECT COUNT(*) FROM products {where}", args).fetchone()[0]
-    keyset = f"{where} {'AND' if where else 'WHERE'} id > ?"
-    rows = conn.execute(
-        f"SELECT * FROM products {keyset} ORDER BY id LIMIT ?", (*args, after, limit + 1)
-    ).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    products = [product_view(conn, row, with_history=False) for row in rows]
-    return products, total, (rows[-1]["id"] if more else None)

@@ -8,20 +8,17 @@ rows. The raw files stay under `<data-dir>/uploads/<job>/`.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from simulator.feedfile import FeedFileError, read_delete_feed, read_product_feed
-from simulator.jobs import JobContext, JobFailed, PickedFile
-from simulator.rules.engine import group_key, make_issue
-from simulator.store import BATCH
+from simulator.feedfile import UNREADABLE, read_delete_feed, read_product_feed
+from simulator.job import JobContext, JobFailed, PickedFile
+from simulator.rules.issues import make_issue
+from simulator.rules.record import group_key
+from simulator.store import stage
 
-_STAGE = (
-    "INSERT INTO staged_rows (job_id, seq, file, line, sku_id, item_group_id, row_values, filled)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
+_STAGED = ("line", "sku_id", "item_group_id", "row_values", "filled")
+StagedRow = tuple[int, str, str, str, str]  # one value per _STAGED column
 
 # built once: json.dumps with options builds a new encoder for every row
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -32,41 +29,12 @@ def canonical(values: dict[str, Any]) -> str:
     return _CANONICAL.encode(values)
 
 
-def stage(conn: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
-    """executemany in batches, so a million-row file streams; returns how many rows were staged."""
-    total, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            conn.executemany(sql, batch)
-            total += len(batch)
-            batch.clear()
-    conn.executemany(sql, batch)
-    return total + len(batch)
-
-
-def _next_seq(conn: sqlite3.Connection, job_id: int) -> int:
-    return conn.execute(
-        "SELECT COALESCE(MAX(seq), 0) FROM staged_rows WHERE job_id = ?", (job_id,)
-    ).fetchone()[0]
-
-
-StagedRow = tuple[int, str, str, str, str]  # line, sku_id, item_group_id, values, filled
-
-
 def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[StagedRow]) -> int:
-    """Stage (line, sku_id, item_group_id, values, filled) rows of one file in one transaction."""
+    """Stage the rows of one file in one transaction."""
     try:
         with ctx.store.transaction() as conn:
-            start = _next_seq(conn, ctx.job_id)
-            return stage(
-                conn,
-                _STAGE,
-                (
-                    (ctx.job_id, start + i, picked.name, *row) for i, row in enumerate(rows, 1)
-                ),
-            )
-    except (FeedFileError, UnicodeDecodeError, OSError) as error:
+            return stage(conn, "staged_rows", _STAGED, ctx.job_id, picked.name, rows)
+    except UNREADABLE as error:
         raise JobFailed(f"{picked.name}: the file cannot be read, nothing was changed: {error}") from error
 
 

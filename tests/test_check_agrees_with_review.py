@@ -14,7 +14,7 @@ from test_sim_support import PRODUCT_FOLDER, running
 from simulator.check import check_command
 from simulator.feedfile import read_product_feed
 from simulator.rules.catalog import rule
-from simulator.rules.engine import group_key
+from simulator.rules.record import group_key
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 

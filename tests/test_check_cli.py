@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
+from fixtures.sample import product_rows, write_feed
 from simulator.check import check_command
-from simulator.rules.sample import product_rows, write_feed
 
 REPORT_KEYS = {"schema_version", "file", "kind", "region", "processing_state", "error", "items_total",
                "items_valid", "items_with_errors", "items_with_warnings", "issues"}

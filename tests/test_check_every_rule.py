@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from fixtures.sample import feed_line, product_rows, write_feed
 from simulator.check import check_command
 from simulator.rules.catalog import RULES
-from simulator.rules.sample import feed_line, product_rows, write_feed
 
 Mutation = Callable[[list[dict]], None]
 PROPS = "variation_properties"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.sample import product_rows, write_feed
 from simulator.feedfile import (
     PRODUCT_COLUMNS,
     FeedFileError,
@@ -13,7 +14,6 @@ from simulator.feedfile import (
     read_product_feed,
     sniff_kind,
 )
-from simulator.rules.sample import product_rows, write_feed
 
 HEADER_QUOTED = "|".join(f'"{c}"' for c in PRODUCT_COLUMNS)
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 
-from simulator.feedfile import FeedRecord
-from simulator.rules.engine import (
-    FeedChecker,
-    audit_failed_reasons,
-    blocks_publication,
-    check_group,
-    make_issue,
-    undo_cartridge_escaping,
-)
+from fixtures.sample import product_rows
+from simulator.rules.engine import FeedChecker, check_group, undo_cartridge_escaping
+from simulator.rules.issues import audit_failed_reasons, blocks_publication, make_issue
 from simulator.rules.profiles import get_profile
-from simulator.rules.sample import product_rows
+from simulator.rules.record import FeedRecord
 
 
 def _records(rows: list[dict], first_line: int = 2) -> list[FeedRecord]:

@@ -9,85 +9,25 @@ object, so the review and `tiktok-sim check` cannot disagree.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
 
 from simulator.rules.catalog import Rule, rule
 from simulator.rules.countries import ISO_COUNTRIES
+from simulator.rules.issues import Issue, make_issue
 from simulator.rules.profiles import Profile
-
-if TYPE_CHECKING:
-    from simulator.feedfile import FeedRecord
-
-VALUE_CLIP = 200
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One finding: which rule, where (line, SKU, product), and the offending value."""
-
-    code: str
-    severity: str
-    field: str
-    message: str
-    hint: str
-    line: int | None = None
-    sku_id: str | None = None
-    item_group_id: str | None = None
-    value: str | None = None
-
-
-def make_issue(code: str, *, line: int | None = None, sku_id: str | None = None,
-               item_group_id: str | None = None, value: str | None = None,
-               field: str | None = None) -> Issue:
-    """An Issue carrying the catalog's severity, message and hint; `field` overrides the rule's."""
-    found = rule(code)
-    return Issue(found.code, found.severity, field or found.field, found.message, found.hint, line,
-                 sku_id or None, item_group_id or None, clip(value))
-
-
-def clip(value: str | None) -> str | None:
-    """Keep reported values short: a 10,000-character description helps nobody in a report."""
-    if value is None or len(value) <= VALUE_CLIP:
-        return value
-    return f"{value[:VALUE_CLIP]}… ({len(value)} characters)"
+from simulator.rules.record import FeedRecord, group_key, parse_price
+from simulator.skuindex import SkuIndex
 
 
 def applies(found: Rule, profile: Profile) -> bool:
     return not found.regions or profile.region in found.regions
-
-
-def blocks_publication(issues: Iterable[Issue]) -> bool:
-    """Any error keeps the product from being published (FAILED audit)."""
-    return any(issue.severity == "error" for issue in issues)
-
-
-def audit_failed_reasons(issues: Iterable[Issue]) -> list[dict]:
-    """TikTok's `audit_failed_reasons` built from the error issues, one entry per SKU and field."""
-    entries: dict[str, dict] = {}
-    for issue in issues:
-        if issue.severity != "error":
-            continue
-        if issue.sku_id:
-            who = f"sku {issue.sku_id}"
-        else:
-            who = f"product {issue.item_group_id}" if issue.item_group_id else "file"
-        position = f"{who} / {issue.field}"
-        entry = entries.setdefault(position, {"position": position, "reasons": [], "suggestions": []})
-        if issue.message not in entry["reasons"]:
-            entry["reasons"].append(issue.message)
-        if issue.hint not in entry["suggestions"]:
-            entry["suggestions"].append(issue.hint)
-    return list(entries.values())
 
 
 # --- one row -----------------------------------------------------------------------------------------
@@ -99,7 +39,6 @@ _PROMO = re.compile(
     r"discount(?:ed)?|clearance|buy\s+now|limited\s+time|hot\s+deal|best\s*seller)\b|\d+\s*%\s*off\b",
     re.IGNORECASE,
 )
-_PRICE = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})")
 _IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 _ABSOLUTE_URL = re.compile(r"https?://[^\s/?#@:]+(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
 AVAILABILITY = frozenset({"in stock", "out of stock", "available for order", "preorder", "discontinued"})
@@ -169,8 +108,8 @@ class Row:
 
     @cached_property
     def price(self) -> tuple[Decimal, str] | None:
-        match = _PRICE.fullmatch(self.get("price"))
-        return None if match is None else (Decimal(match.group(1)), match.group(2))
+        parsed = parse_price(self.get("price"))
+        return None if parsed is None else (Decimal(parsed[0]), parsed[1])
 
 
 RowCheck = Callable[[Row, Profile], "str | None"]
@@ -340,11 +279,6 @@ def _check_row(record: FeedRecord, profile: Profile) -> tuple[Row, list[Issue]]:
 
 # --- one product group ----------------------------------------------------------------------------------
 
-def group_key(record: FeedRecord) -> str:
-    """The product a row belongs to; a row without item_group_id stands alone under its SKU."""
-    return record.item_group_id or record.sku_id or f"line {record.line}"
-
-
 class _Group:
     """What a product's group rules need to remember: small facts, not the rows themselves.
 
@@ -505,43 +439,6 @@ def check_group(records: Sequence[FeedRecord], profile: Profile) -> list[Issue]:
     for group in groups.values():
         issues += group.finish()
     return issues
-
-
-class SkuIndex:
-    """The SKU ids seen so far, as 8-byte BLAKE2b digests in an open-addressing table kept at most half full:
-    16 to 32 bytes per SKU where a set of the strings costs over 100. Two of a million distinct ids share a
-    digest with odds of about 3e-8; the digest is keyed by nothing, so a feed's report is reproducible.
-    """
-
-    def __init__(self) -> None:
-        self._slots = array("Q", bytes(8 * 1024))
-        self._count = 0
-
-    def add(self, sku_id: str) -> bool:
-        """Remember `sku_id`; False when it was already there."""
-        data = sku_id.encode("utf-8", "surrogatepass")
-        digest = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") or 1  # 0: free slot
-        if not self._insert(self._slots, digest):
-            return False
-        self._count += 1
-        if 2 * self._count > len(self._slots):
-            slots = array("Q", bytes(16 * len(self._slots)))
-            for old in self._slots:
-                if old:
-                    self._insert(slots, old)
-            self._slots = slots
-        return True
-
-    @staticmethod
-    def _insert(slots: array, digest: int) -> bool:
-        mask = len(slots) - 1
-        index = digest & mask
-        while slots[index]:
-            if slots[index] == digest:
-                return False
-            index = (index + 1) & mask
-        slots[index] = digest
-        return True
 
 
 class FeedChecker:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+DEFAULT_REGION = "US"  # a tenant's, `serve`'s and `check`'s region when none is given
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -52,7 +54,7 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def get_profile(region: str = "US") -> Profile:
+def get_profile(region: str = DEFAULT_REGION) -> Profile:
     """The profile of a TikTok Shop region (case-insensitive); ValueError lists the known ones."""
     try:
         return PROFILES[region.upper()]

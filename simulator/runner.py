@@ -1,9 +1,9 @@
-"""Jobs: one record per alert, its steps with timestamps, and the per-tenant workers that run them.
+"""The job runner: one queue per tenant, each job's flow run step by step to `completed` or `failed`.
 
 An alert is answered at once; the work runs here, in the background, one queue per tenant so that a
 tenant's alerts (delete, then update) are processed in the order they arrived. Every job ends
 `completed` or `failed`; an unexpected exception fails the job with its message instead of killing
-the worker. The steps of each flow live in their own modules; this one only sequences them.
+the worker. Which steps a job runs is the flow table's business (`flows.py`); this module only runs them.
 """
 
 from __future__ import annotations
@@ -11,132 +11,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from simulator.store import Store, Tenant
+from simulator.flows import FLOWS
+from simulator.job import JobContext, JobFailed
+from simulator.store import Store
 
-MAX_EXAMPLES = 5
 _STOP = -1
 _log = logging.getLogger("simulator.jobs")
-
-
-class JobFailed(Exception):
-    """An expected reason to fail a job (unreadable file, WebDAV refused us...): shown to the user."""
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass
-class PickedFile:
-    """A file taken from the tenant's WebDAV folder for this job."""
-
-    name: str
-    href: str
-    size: int | None
-    etag: str | None
-    path: Path
-
-
-@dataclass
-class JobContext:
-    """What the steps of one job share: the job's record, its files and what it found."""
-
-    store: Store
-    job_id: int
-    tenant: Tenant
-    feed_type: str
-    update_type: str
-    url: str
-    work_dir: Path
-    files: list[PickedFile] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
-    steps: list[dict[str, str]] = field(default_factory=list)
-
-    def count(self, name: str, n: int = 1) -> None:
-        self.counts[name] = self.counts.get(name, 0) + n
-
-    def add_issue(self, issue: Any, file: str = "") -> None:
-        """Aggregate an engine Issue by code, keeping a count and a few examples (Merchant Center style)."""
-        entry = self.issues.setdefault(
-            issue.code,
-            {
-                "code": issue.code,
-                "severity": issue.severity,
-                "field": issue.field,
-                "message": issue.message,
-                "hint": issue.hint,
-                "count": 0,
-                "examples": [],
-            },
-        )
-        entry["count"] += 1
-        if len(entry["examples"]) < MAX_EXAMPLES:
-            entry["examples"].append(
-                {
-                    "file": file,
-                    "line": issue.line,
-                    "sku_id": issue.sku_id,
-                    "item_group_id": issue.item_group_id,
-                    "value": issue.value,
-                    "message": issue.message,
-                }
-            )
-
-    def step(self, name: str) -> None:
-        """Record that a step starts now, and publish what the job knows so far."""
-        self.steps.append({"name": name, "at": now_iso()})
-        self.save()
-
-    def save(self, **extra: Any) -> None:
-        self.store.save_job(
-            self.job_id,
-            steps=self.steps,
-            counts=self.counts,
-            report=self.report,
-            issues=list(self.issues.values()),
-            files=[f.name for f in self.files],
-            **extra,
-        )
-
-
-Step = Callable[[JobContext], None]
-
-
-def _flows() -> dict[tuple[str, str], list[tuple[str, Step]]]:
-    """Each alert kind's steps, in order (imported late: the step modules import this one)."""
-    from simulator import deletion, inventory, pickup, publish, review, upload
-
-    product = [
-        ("pickup", pickup.pick_up),
-        ("upload", upload.upload_product_feeds),
-        ("review", review.review),
-        ("publish", publish.publish),
-    ]
-    stock = [
-        ("pickup", pickup.pick_up),
-        ("upload", inventory.upload),
-        ("verify", inventory.verify),
-        ("integrate", inventory.integrate),
-    ]
-    return {
-        ("product", "update"): product,
-        ("product", "create"): product,
-        ("product", "delete"): [
-            ("pickup", pickup.pick_up),
-            ("upload", upload.upload_delete_feeds),
-            ("delete", deletion.delete),
-        ],
-        ("inventory", "create"): stock,
-        ("inventory", "update"): stock,
-    }
 
 
 class JobRunner:
@@ -149,7 +31,6 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stopping = False
-        self._flows = _flows()
 
     def start(self) -> None:
         """Re-queue, in their original order, the jobs a previous run left queued or running.
@@ -215,14 +96,13 @@ class JobRunner:
                 self.store,
                 job_id,
                 tenant,
-                job["feed_type"],
-                job["update_type"],
+                FLOWS[(job["feed_type"], job["update_type"])],
                 job["url"],
                 self.uploads / str(job_id),
                 report=job.get("report", {}),
             )
             self.store.save_job(job_id, state="running")
-            for name, step in self._flows[(ctx.feed_type, ctx.update_type)]:
+            for name, step in ctx.flow.steps:
                 ctx.step(name)
                 step(ctx)
             ctx.save(state="completed")
