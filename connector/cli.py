@@ -17,17 +17,15 @@ from typing import Any
 
 import click
 
-from connector.alert import AlertError, onboard
-from connector.export import (
-    Background,
-    SiteInputs,
-    export_full,
-    inventory_file_name,
-    worth_a_process,
-    write_inventory_export,
-)
+from connector.alert import onboard
+from connector.export import export_full
+from connector.inventory_export import write_inventory_export
+from connector.names import inventory_file_name
+from connector.scan import DEFAULT_LOCALE, SiteInputs
+from connector.scratch import Background, worth_a_process
 from connector.settings import (
     DEFAULT_EXTERNAL_BUSINESS_ID,
+    DEFAULT_TIMEZONE,
     REQUIRED,
     Settings,
     SettingsError,
@@ -35,10 +33,8 @@ from connector.settings import (
     describe_source,
     resolve_settings,
 )
-from connector.sync import Syncer, SyncError
+from connector.sync import USER_ERRORS, Syncer
 from connector.watch import FolderWatch
-from connector.webdav import WebDavError
-from connector.xmlsafe import XmlInputError
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -48,7 +44,7 @@ def _user_errors() -> Iterator[None]:
     """Known failures become one line on stderr and exit code 1."""
     try:
         yield
-    except (XmlInputError, WebDavError, AlertError, SyncError, OSError) as error:
+    except USER_ERRORS as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
 
@@ -61,7 +57,8 @@ def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="SFCC price book export (repeat: list and sale books; the lowest price wins)."),
         click.option("--inventory", "inventories", multiple=True, type=_FILE,
                      help="SFCC inventory list export (repeat); sets availability and the inventory feed."),
-        click.option("--locale", default="en_US", show_default=True, help="Feed locale (site default)."),
+        click.option("--locale", default=DEFAULT_LOCALE, show_default=True,
+                     help="Feed locale (site default)."),
         click.option("--image-base-url", default=None, help="Prefix for image paths in image_urls."),
         click.option("--storefront-url", default=None,
                      help="Storefront base URL; landing pages are <URL>/<product id>.html."),
@@ -83,7 +80,7 @@ def _settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--external-business-id",
                      help=f"Tenant ID; default {DEFAULT_EXTERNAL_BUSINESS_ID} "
                           f"({describe_source('external_business_id')})."),
-        click.option("--site-timezone", "timezone", default="UTC", show_default=True,
+        click.option("--site-timezone", "timezone", default=DEFAULT_TIMEZONE, show_default=True,
                      help="Site time zone for file-name timestamps (the cartridge's site calendar)."),
         click.option("--dw-json", type=_FILE, help="dw.json with hostname/username/password "
                                                    "(default ./dw.json when present)."),
@@ -179,7 +176,7 @@ def export(**params: Any) -> None:
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @_settings_options
-@click.option("--locale", default="en_US", show_default=True, help="Feed locale (site default).")
+@click.option("--locale", default=DEFAULT_LOCALE, show_default=True, help="Feed locale (site default).")
 @click.option("--image-base-url", default=None, help="Prefix for image paths in image_urls.")
 @click.option("--storefront-url", default=None, help="Storefront base URL for landing pages.")
 @click.option("--debounce", default=1.0, show_default=True, type=click.FloatRange(0.05),
@@ -209,7 +206,7 @@ def watch(folder: Path, debounce: float, **params: Any) -> None:
 @click.option("--client-id", default="", help="Account Manager API client ID (also the WebDAV client ID).")
 @click.option("--client-secret", default="", help="Account Manager API client secret.")
 @click.option("--external-data-key", default="", help="Key TikTok gave for the external_data HMAC.")
-@click.option("--locale", default="en_US", show_default=True, help="Site default locale.")
+@click.option("--locale", default=DEFAULT_LOCALE, show_default=True, help="Site default locale.")
 @click.option("--storefront-url", default="https://www.example.com", show_default=True,
               help="Storefront URL (website_url, create_order_url).")
 def onboard_command(**params: Any) -> None:

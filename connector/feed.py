@@ -16,25 +16,30 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
-FEED_HEADER: tuple[str, ...] = (
-    "sku_id",
-    "title",
-    "description",
-    "image_urls",
-    "landing_page_url",
-    "product_category",
-    "sale_regions",
-    "availability",
-    "price",
-    "item_group_id",
-    "variation_properties",
-    "is_default_variant",
-    "brand",
-    "google_product_category",
-    "condition",
-)
+from connector.names import temp_name
 
-FeedRow = tuple[str, ...]
+
+class FeedRow(NamedTuple):
+    """One SKU's 15 column values; the field names are the feed's header, so no caller counts columns."""
+
+    sku_id: str
+    title: str
+    description: str
+    image_urls: str
+    landing_page_url: str
+    product_category: str
+    sale_regions: str
+    availability: str
+    price: str
+    item_group_id: str
+    variation_properties: str
+    is_default_variant: str
+    brand: str
+    google_product_category: str
+    condition: str
+
+
+FEED_HEADER: tuple[str, ...] = FeedRow._fields
 
 _TAG = re.compile(r"<[^>]*>")
 # Values come from XML, which cannot hold NUL: joining on it lets a whole row be sanitised with a
@@ -63,7 +68,7 @@ def write_feed_lines(lines: Iterable[str], path: Path) -> int:
     A failure while lines are produced (bad input) removes the temp file, so `path` is never
     half-written.
     """
-    temp = path.with_name("TEMP_" + path.name)
+    temp = path.with_name(temp_name(path.name))
     count = 0
     try:
         with open(temp, "w", encoding="utf-8", newline="\n") as handle:
@@ -168,4 +173,4 @@ def build_row(facts: SkuFacts) -> FeedRow:
         facts.google_product_category,
         facts.condition or "new",
     )
-    return tuple(_sanitised_join(values).split(_JOIN))
+    return FeedRow._make(_sanitised_join(values).split(_JOIN))

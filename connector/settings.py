@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_EXTERNAL_BUSINESS_ID = "sfcc-sim-tenant"
+DEFAULT_TIMEZONE = "UTC"
 
 
 class SettingsError(ValueError):
@@ -30,8 +31,7 @@ class Settings:
     tiktok_url: str
     state_dir: Path
     external_business_id: str = DEFAULT_EXTERNAL_BUSINESS_ID
-    locale: str = "en_US"
-    timezone: str = "UTC"
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def zone(self) -> ZoneInfo:
@@ -98,7 +98,7 @@ def resolve_settings(
     if missing:
         raise SettingsError("missing " + "; ".join(f"{name.replace('_', '-')}: give {describe_source(name)}"
                                                    for name in missing))
-    timezone = str(flags.get("timezone") or "UTC")
+    timezone = str(flags.get("timezone") or DEFAULT_TIMEZONE)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -111,7 +111,6 @@ def resolve_settings(
         tiktok_url=values.get("tiktok_url", "").rstrip("/"),
         state_dir=Path(values.get("state_dir", ".")),
         external_business_id=values.get("external_business_id", DEFAULT_EXTERNAL_BUSINESS_ID),
-        locale=str(flags.get("locale") or "en_US"),
         timezone=timezone,
     )
 

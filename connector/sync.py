@@ -21,36 +21,36 @@ from pathlib import Path
 from typing import Literal
 
 from connector.alert import AlertError, notify
-from connector.export import (
-    SiteInputs,
-    feed_file_name,
-    inventory_file_name,
-    scan_site,
-    write_inventory_export,
-)
 from connector.feed import FeedRow, format_feed_line, write_feed_lines
-from connector.settings import Settings
-from connector.snapshot import Snapshot
-from connector.tracker import (
+from connector.inventory_export import write_inventory_export
+from connector.names import (
     LASTRUN_NAME,
     delete_feed_name,
+    feed_file_name,
+    inventory_file_name,
     stamp24,
     tracker_file_name,
-    write_delete_feed,
-    write_lastrun,
-    write_tracker,
 )
+from connector.scan import SiteInputs, scan_site
+from connector.settings import Settings
+from connector.snapshot import Snapshot
+from connector.tracker import write_delete_feed, write_lastrun, write_tracker
 from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, WebDavError, tracking_folder
+from connector.xmlsafe import XmlInputError
 
 Mode = Literal["auto", "full", "delta"]
 Log = Callable[[str], None]
 MANIFEST = "manifest.json"
-_SKU, _PRICE, _GROUP = 0, 8, 9
 _BATCH = 2000  # SKUs per staging write and snapshot lookup: few queries, little memory
 
 
 class SyncError(RuntimeError):
     """A run cannot start as asked (e.g. `--partial` with nothing to apply it to)."""
+
+
+# Bad input, an instance or TikTok that refuses, a run that cannot start: the user's to fix, so the
+# command line and the watcher report them in one line instead of a traceback.
+USER_ERRORS = (XmlInputError, WebDavError, AlertError, SyncError, OSError)
 
 
 @dataclass
@@ -245,15 +245,15 @@ class Syncer:
         while batch := list(islice(rows, _BATCH)):
             lines = [format_feed_line(row) for row in batch]
             digests = [hashlib.sha1(line.encode("utf-8")).hexdigest() for line in lines]
-            self.snapshot.stage(run_id, [(row[_SKU], row[_GROUP], row[_PRICE], digest)
+            self.snapshot.stage(run_id, [(row.sku_id, row.item_group_id, row.price, digest)
                                          for row, digest in zip(batch, digests, strict=True)])
             if not delta:
                 yield from lines
                 continue
-            known = self.snapshot.previous([row[_SKU] for row in batch])
+            known = self.snapshot.previous([row.sku_id for row in batch])
             for row, line, digest in zip(batch, lines, digests, strict=True):
-                previous = known.get(row[_SKU])
-                if (previous is None or (previous[1] != row[_PRICE] if cartridge_compat
+                previous = known.get(row.sku_id)
+                if (previous is None or (previous[1] != row.price if cartridge_compat
                                          else previous[0] != digest)):
                     yield line
 

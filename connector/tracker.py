@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
 BUCKET_LENGTH = 8
-LASTRUN_NAME = ".lastrun.txt"
-
-
-def stamp24(now: datetime) -> str:
-    """`yyyyMMddHHmmss` on the 24-hour clock, as trackers and delete feeds use."""
-    return now.strftime("%Y%m%d%H%M%S")
-
-
-def tracker_file_name(now: datetime, locale: str) -> str:
-    """`feedtracker-<yyyyMMddHHmmss>-<locale>.txt`; no locale suffix when there is no locale."""
-    return f"feedtracker-{stamp24(now)}-{locale}.txt" if locale else f"feedtracker-{stamp24(now)}.txt"
-
-
-def delete_feed_name(site_id: str, now: datetime) -> str:
-    """`delete-feed-<SiteID>-<yyyyMMddHHmmss>.txt`: no locale, as the cartridge passes none."""
-    return f"delete-feed-{site_id}-{stamp24(now)}.txt"
 
 
 def write_tracker(entries: Iterable[tuple[str, str]], path: Path) -> int:

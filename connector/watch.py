@@ -12,26 +12,21 @@ import dataclasses
 import queue
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from connector.alert import AlertError
-from connector.export import SiteInputs
+from connector.catalog import CATALOG_NS
+from connector.inventory import INVENTORY_NS
+from connector.names import TEMP_PREFIX
+from connector.pricebook import PRICEBOOK_NS
+from connector.scan import SiteInputs
 from connector.settings import Settings
-from connector.sync import Syncer, SyncError
-from connector.webdav import TEMP_PREFIX, WebDavError
+from connector.sync import USER_ERRORS, Log, Syncer
 from connector.xmlsafe import XmlInputError, open_iterparse
 
-NAMESPACES = {
-    "http://www.demandware.com/xml/impex/catalog/2006-10-31": "catalog",
-    "http://www.demandware.com/xml/impex/pricebook/2006-10-31": "pricebook",
-    "http://www.demandware.com/xml/impex/inventory/2007-05-31": "inventory",
-}
-USER_ERRORS = (XmlInputError, WebDavError, AlertError, SyncError, OSError)
-Log = Callable[[str], None]
+NAMESPACES = {CATALOG_NS: "catalog", PRICEBOOK_NS: "pricebook", INVENTORY_NS: "inventory"}
 
 
 def is_candidate(path: Path) -> bool:

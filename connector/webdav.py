@@ -12,10 +12,11 @@ import http.client
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from connector.names import temp_name
+
 IMPEX_PATH = "/on/demandware.servlet/webdav/Sites/Impex"
 PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
 INVENTORY_FOLDER = "src/feeds/export/social/tiktok/inventory"
-TEMP_PREFIX = "TEMP_"
 
 
 def tracking_folder(site_id: str) -> str:
@@ -123,7 +124,7 @@ class WebDavClient:
             return True
         if self.size(final) == local.stat().st_size:
             return False
-        temp = f"{folder}/{TEMP_PREFIX}{name}"
+        temp = f"{folder}/{temp_name(name)}"
         self.put(local, temp)
         self.move(temp, final)
         return True

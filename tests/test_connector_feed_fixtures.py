@@ -7,8 +7,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from connector.export import SiteInputs, export_full, scan_site, write_inventory_export
+from connector.export import export_full
 from connector.feed import FEED_HEADER, format_feed_line
+from connector.inventory_export import write_inventory_export
+from connector.scan import SiteInputs, scan_site
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SFCC = FIXTURES / "sfcc"

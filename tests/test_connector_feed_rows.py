@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connector.export import SiteInputs, scan_site
 from connector.feed import FEED_HEADER
+from connector.scan import SiteInputs, scan_site
 
 CATALOG = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
 PRICEBOOK = "http://www.demandware.com/xml/impex/pricebook/2006-10-31"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import connector.export
+import connector.scratch
 from connector.cli import main
-from connector.export import SiteInputs, export_full, scan_site
+from connector.export import export_full
+from connector.scan import SiteInputs, scan_site
 from connector.xmlsafe import XmlInputError
 
 SFCC = Path(__file__).resolve().parent.parent / "fixtures" / "sfcc"
@@ -26,7 +27,7 @@ INPUTS = SiteInputs(
 @pytest.fixture
 def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every input count as big, so the worker process runs even for the small fixtures."""
-    monkeypatch.setattr(connector.export, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(connector.scratch, "PARALLEL_MIN_BYTES", 0)
 
 
 def feed_text(tmp_path: Path, name: str) -> str:
@@ -35,7 +36,7 @@ def feed_text(tmp_path: Path, name: str) -> str:
 
 def test_parallel_scan_writes_the_same_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inline = feed_text(tmp_path, "inline")
-    monkeypatch.setattr(connector.export, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(connector.scratch, "PARALLEL_MIN_BYTES", 0)
     assert feed_text(tmp_path, "parallel") == inline
     assert inline.count("\n") == 31
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from connector.export import SiteInputs, export_full, scan_site, write_inventory_export
+from connector.export import export_full
+from connector.inventory_export import write_inventory_export
+from connector.scan import SiteInputs, scan_site
 from connector.xmlsafe import XmlInputError
 
 CATALOG = "http://www.demandware.com/xml/impex/catalog/2006-10-31"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from connector.export import inventory_file_name, write_inventory_export
 from connector.inventory import ListHeader, StockRecord, read_inventory
+from connector.inventory_export import write_inventory_export
+from connector.names import inventory_file_name
 
 INVENTORY = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 SCHEMA = Path(__file__).resolve().parent.parent / "fixtures" / "sfcc-schemas" / "inventory.xsd"

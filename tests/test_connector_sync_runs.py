@@ -23,7 +23,8 @@ from test_connector_webdav_servers import (
 )
 
 from connector.alert import AlertError
-from connector.export import SiteInputs, feed_file_name
+from connector.names import feed_file_name
+from connector.scan import SiteInputs
 from connector.sync import Syncer, SyncError
 from connector.webdav import WebDavError
 

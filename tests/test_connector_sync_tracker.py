@@ -5,13 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from connector.tracker import (
-    delete_feed_name,
-    tracker_file_name,
-    write_delete_feed,
-    write_lastrun,
-    write_tracker,
-)
+from connector.names import delete_feed_name, tracker_file_name
+from connector.tracker import write_delete_feed, write_lastrun, write_tracker
 
 AFTERNOON = datetime(2024, 3, 15, 14, 15, 30)
 

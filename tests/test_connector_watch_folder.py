@@ -20,7 +20,7 @@ from test_connector_webdav_servers import (
     write_pricebook,
 )
 
-from connector.export import SiteInputs
+from connector.scan import SiteInputs
 from connector.watch import FolderWatch, export_kind
 from connector.xmlsafe import XmlInputError
 
