@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from lxml import etree
+from support.sfcc import INVENTORY_NS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SITE = FIXTURES / "sfcc"
@@ -30,30 +31,26 @@ RULE_BREAKERS = frozenset({"HOME-RUG-LONG", "HOME-MIRROR-NOIMG"})
 SIMPLE_SKUS = ("KIT-BOTTLE-750", "ACC-TOTE-01", "KIT-DRIP-01")
 
 
-def _inventory_records() -> list[tuple[str, str]]:
-    """(list-id, product-id) of every record in the bundled inventory export."""
-    tree = etree.parse(str(SITE / "inventory.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
-    return [(record.getparent().getparent().find(f"{_INV}header").get("list-id"), record.get("product-id"))
-            for record in tree.iter(f"{_INV}record")]
+_SAFE = etree.XMLParser(resolve_entities=False, no_network=True)
+_INVENTORY = etree.parse(str(SITE / "inventory.xml"), _SAFE)
+_NS = f"{{{INVENTORY_NS}}}"
 
-
-_INV = "{http://www.demandware.com/xml/impex/inventory/2007-05-31}"
-INVENTORY_RECORDS = _inventory_records()
+# (list-id, product-id) of every record in the bundled inventory export.
+INVENTORY_RECORDS = [(record.getparent().getparent().find(f"{_NS}header").get("list-id"),
+                      record.get("product-id")) for record in _INVENTORY.iter(f"{_NS}record")]
 
 
 def expected_quantities() -> dict[str, int]:
     """Each sellable SKU's stock in INVENTORY_LIST: ats, else allocation; perpetual and caps at 99,999."""
-    ns = "{http://www.demandware.com/xml/impex/inventory/2007-05-31}"
-    tree = etree.parse(str(SITE / "inventory.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
     expected: dict[str, int] = {}
-    for inventory_list in tree.iter(f"{ns}inventory-list"):
-        if inventory_list.find(f"{ns}header").get("list-id") != INVENTORY_LIST:
+    for inventory_list in _INVENTORY.iter(f"{_NS}inventory-list"):
+        if inventory_list.find(f"{_NS}header").get("list-id") != INVENTORY_LIST:
             continue
-        for record in inventory_list.iter(f"{ns}record"):
+        for record in inventory_list.iter(f"{_NS}record"):
             sku = record.get("product-id")
             if sku not in SELLABLE_SKUS:
                 continue
-            amount = record.findtext(f"{ns}ats") or record.findtext(f"{ns}allocation") or "0"
-            perpetual = record.findtext(f"{ns}perpetual") == "true"
+            amount = record.findtext(f"{_NS}ats") or record.findtext(f"{_NS}allocation") or "0"
+            perpetual = record.findtext(f"{_NS}perpetual") == "true"
             expected[sku] = MAX_QUANTITY if perpetual else min(int(float(amount)), MAX_QUANTITY)
     return expected

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import Sim
+from harness import Sim
 from pytest_bdd import given, parsers, scenarios, then, when
+from support.sfcc import PRODUCT_FOLDER
 
 from fixtures.sample import feed_line, product_rows, write_feed
 from simulator.check import check_command
@@ -31,19 +32,24 @@ EXIT_STATUS = {"error": 1, "warning": 0, "info": 0}
 
 @dataclass
 class FeedUnderTest:
-    """The feed a scenario builds, the line it broke, and what check and the simulator said."""
+    """The feed a scenario builds, and the line it broke."""
 
     tmp_path: Path
     rows: list[dict] = field(default_factory=list)
     rewrite: Callable[[str], str] = staticmethod(lambda text: text)
     line: int | None = None
-    exit_code: int | None = None
-    report: dict[str, Any] = field(default_factory=dict)
-    job: dict[str, Any] = field(default_factory=dict)
 
     def data(self) -> bytes:
         path = write_feed(self.tmp_path / FEED_NAME, self.rows)
         return self.rewrite(path.read_text(encoding="utf-8")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `tiktok-sim check` said about the feed: its exit status and JSON report."""
+
+    exit_code: int
+    report: dict[str, Any]
 
     def codes(self) -> dict[str, dict]:
         return {issue["code"]: issue for issue in self.report["issues"]}
@@ -95,76 +101,76 @@ def _change(feed: FeedUnderTest, change: str) -> None:
     CHANGES[change](feed)
 
 
-def _check(feed: FeedUnderTest, *options: str) -> None:
+def _check(feed: FeedUnderTest, *options: str) -> Checked:
     path = feed.tmp_path / "checked" / FEED_NAME
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(feed.data())
     result = CliRunner().invoke(check_command, [str(path), "--format", "json", "--max-examples", "200",
                                                 *options])
-    feed.exit_code = result.exit_code
-    feed.report = json.loads(result.stdout)
+    return Checked(result.exit_code, json.loads(result.stdout))
 
 
-@when("the feed is checked with tiktok-sim check")
-def _checked(feed: FeedUnderTest) -> None:
-    _check(feed)
+@when("the feed is checked with tiktok-sim check", target_fixture="checked")
+def _checked(feed: FeedUnderTest) -> Checked:
+    return _check(feed)
 
 
-@when(parsers.parse("the feed is checked with tiktok-sim check for region {region}"))
-def _checked_region(feed: FeedUnderTest, region: str) -> None:
-    _check(feed, "--region", region)
+@when(parsers.parse("the feed is checked with tiktok-sim check for region {region}"),
+      target_fixture="checked")
+def _checked_region(feed: FeedUnderTest, region: str) -> Checked:
+    return _check(feed, "--region", region)
 
 
 @then("tiktok-sim check finds nothing and exits with status 0")
-def _nothing(feed: FeedUnderTest) -> None:
-    assert (feed.exit_code, feed.report["issues"]) == (0, []), feed.report
-    assert feed.report["items_valid"] == feed.report["items_total"] == len(feed.rows)
+def _nothing(feed: FeedUnderTest, checked: Checked) -> None:
+    assert (checked.exit_code, checked.report["issues"]) == (0, []), checked.report
+    assert checked.report["items_valid"] == checked.report["items_total"] == len(feed.rows)
 
 
 @then(parsers.parse("tiktok-sim check reports only {code}, as {severity}, on that SKU's line"))
-def _reported_on_line(feed: FeedUnderTest, code: str, severity: str) -> None:
-    assert list(feed.codes()) == [code], feed.report["issues"]
-    issue = feed.codes()[code]
+def _reported_on_line(feed: FeedUnderTest, checked: Checked, code: str, severity: str) -> None:
+    assert list(checked.codes()) == [code], checked.report["issues"]
+    issue = checked.codes()[code]
     where = issue["examples"][0]["line"]
     assert (issue["severity"], issue["count"], where) == (severity, 1, feed.line), issue
 
 
 @then(parsers.re(r"tiktok-sim check reports (?P<code>[A-Z_]+), as (?P<severity>\w+)"))
-def _reported(feed: FeedUnderTest, code: str, severity: str) -> None:
-    assert code in feed.codes(), feed.report["issues"]
-    assert feed.codes()[code]["severity"] == severity
+def _reported(checked: Checked, code: str, severity: str) -> None:
+    assert code in checked.codes(), checked.report["issues"]
+    assert checked.codes()[code]["severity"] == severity
 
 
 @then(parsers.parse("tiktok-sim check exits with the status for {severity}"))
-def _exit_status(feed: FeedUnderTest, severity: str) -> None:
-    errors = [i["code"] for i in feed.report["issues"] if i["severity"] == "error"]
-    assert feed.exit_code == EXIT_STATUS[severity] == (1 if errors else 0), (feed.exit_code, errors)
+def _exit_status(checked: Checked, severity: str) -> None:
+    errors = [i["code"] for i in checked.report["issues"] if i["severity"] == "error"]
+    assert checked.exit_code == EXIT_STATUS[severity] == (1 if errors else 0), (checked.exit_code, errors)
 
 
-@when("the feed is dropped in the product folder and TikTok Shop is alerted")
-def _dropped(feed: FeedUnderTest, sim: Sim) -> None:
-    sim.drop_product_feed(FEED_NAME, feed.data())
+@when("the feed is dropped in the product folder and TikTok Shop is alerted", target_fixture="job")
+def _dropped(feed: FeedUnderTest, sim: Sim) -> dict[str, Any]:
+    sim.drop(PRODUCT_FOLDER, FEED_NAME, feed.data())
     answer = sim.alert("product", "update")
     assert answer["code"] == 0, answer
-    feed.job = sim.wait_job(answer["data"]["job_id"])
+    return sim.wait_job(answer["data"]["job_id"])
 
 
 @then("every product of the feed is published as ACTIVATE")
-def _all_published(feed: FeedUnderTest, sim: Sim) -> None:
-    assert feed.job["state"] == "completed", feed.job
+def _all_published(feed: FeedUnderTest, job: dict[str, Any], sim: Sim) -> None:
+    assert job["state"] == "completed", job
     for group in {row["item_group_id"] for row in feed.rows}:
-        product = sim.product_by_group(group)
+        product = sim.product(group)
         assert (product["status"], product["audit"]["status"]) == ("ACTIVATE", "APPROVED"), product
 
 
 @then(parsers.parse("the simulator's job reports {code}"))
-def _job_reports(feed: FeedUnderTest, code: str) -> None:
-    assert code in [issue["code"] for issue in feed.job["issues"]], feed.job
+def _job_reports(job: dict[str, Any], code: str) -> None:
+    assert code in [issue["code"] for issue in job["issues"]], job
 
 
 @then(parsers.parse('the product "{product}" is {outcome} because of {code}'))
 def _product_outcome(sim: Sim, product: str, outcome: str, code: str) -> None:
-    found = sim.product_by_group(product)
+    found = sim.product(product)
     assert found["status"] == outcome, found
     if outcome == "FAILED":
         reasons = [reason for entry in found["audit_failed_reasons"] for reason in entry["reasons"]]

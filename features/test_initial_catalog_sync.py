@@ -6,21 +6,16 @@ import csv
 import io
 from typing import Any
 
-from conftest import PRODUCT_FOLDER, Sim, World, new_jobs, read_feed, remember_shop
 from fixture_facts import CARTRIDGE_FEED, RULE_BREAKERS, SELLABLE_SKUS
+from harness import ShopBefore, Sim, read_feed, remember_shop, update_job
 from pytest_bdd import scenarios, then, when
+from support.sfcc import PRODUCT_FOLDER
 
 scenarios("initial_catalog_sync.feature")
 
 
 def product_feeds(sim: Sim) -> list[str]:
     return [n for n in sim.listing(PRODUCT_FOLDER) if n.startswith("tiktok-feed-")]
-
-
-def finished_update_job(sim: Sim, world: World) -> dict[str, Any]:
-    (job,) = [j for j in new_jobs(sim, world) if j["feed_type"] == "product" and j["update_type"] == "update"]
-    assert job["state"] == "completed", job
-    return job
 
 
 @then("a full product feed was generated with the cartridge's header and one row per sellable SKU")
@@ -40,21 +35,21 @@ def _dropped(sim: Sim) -> None:
 
 
 @then("TikTok Shop picked up the feed file from the alerted folder")
-def _picked_up(sim: Sim, world: World) -> None:
-    job = finished_update_job(sim, world)
+def _picked_up(sim: Sim, before: ShopBefore) -> None:
+    job = update_job(sim, before)
     assert job["files"] == product_feeds(sim), job["files"]
     assert "pickup" in [step["name"] for step in job["steps"]]
 
 
 @then("TikTok Shop uploaded every row of the feed")
-def _uploaded(sim: Sim, world: World) -> None:
-    job = finished_update_job(sim, world)
+def _uploaded(sim: Sim, before: ShopBefore) -> None:
+    job = update_job(sim, before)
     assert job["counts"]["records"] == len(SELLABLE_SKUS), job["counts"]
 
 
 @then("TikTok Shop reviewed every product")
-def _reviewed(sim: Sim, world: World) -> None:
-    job = finished_update_job(sim, world)
+def _reviewed(sim: Sim, before: ShopBefore) -> None:
+    job = update_job(sim, before)
     names = [step["name"] for step in job["steps"]]
     assert names.index("pickup") < names.index("upload") < names.index("review") < names.index("publish")
     groups = {p["item_group_id"] for p in sim.products()}
@@ -67,22 +62,23 @@ def _published(sim: Sim) -> None:
     published = [p for p in products if p["item_group_id"] not in RULE_BREAKERS]
     assert published and all(p["status"] == "ACTIVATE" for p in published), \
         [(p["item_group_id"], p["status"]) for p in published if p["status"] != "ACTIVATE"]
-    assert all(sim.product(p["id"])["data"]["audit"]["status"] == "APPROVED" for p in published)
+    assert all(sim.product_by_id(p["id"])["audit"]["status"] == "APPROVED" for p in published)
     skus = sorted(sku["seller_sku"] for p in products for sku in p["skus"])
     assert skus == sorted(SELLABLE_SKUS)
 
 
-@then("the rule-breaking products are FAILED with audit status FAILED")
-def _rule_breakers(sim: Sim, world: World) -> None:
-    world.values["failed"] = {group: sim.product_by_group(group) for group in RULE_BREAKERS}
-    for product in world.values["failed"].values():
+@then("the rule-breaking products are FAILED with audit status FAILED", target_fixture="failed")
+def _rule_breakers(sim: Sim) -> dict[str, dict[str, Any]]:
+    failed = {group: sim.product(group) for group in RULE_BREAKERS}
+    for product in failed.values():
         assert (product["status"], product["audit"]["status"]) == ("FAILED", "FAILED"), product
+    return failed
 
 
 @then("their audit_failed_reasons name the SKU, the title and image_urls fields and what to do")
-def _reasons(world: World) -> None:
+def _reasons(failed: dict[str, dict[str, Any]]) -> None:
     for group, field_name in (("HOME-RUG-LONG", "title"), ("HOME-MIRROR-NOIMG", "image_urls")):
-        (reason,) = world.values["failed"][group]["audit_failed_reasons"]
+        (reason,) = failed[group]["audit_failed_reasons"]
         assert group in reason["position"] and field_name in reason["position"], reason
         assert reason["reasons"] and reason["suggestions"], reason
 
@@ -93,10 +89,11 @@ def _others_published(sim: Sim) -> None:
     assert others and all(p["status"] == "ACTIVATE" for p in others)
 
 
-@when("a feed in the cartridge's own format is dropped in the product folder")
-def _drop_cartridge_feed(sim: Sim, world: World) -> None:
-    remember_shop(sim, world)
-    sim.drop_product_feed(CARTRIDGE_FEED.name, CARTRIDGE_FEED.read_bytes())
+@when("a feed in the cartridge's own format is dropped in the product folder", target_fixture="before")
+def _drop_cartridge_feed(sim: Sim) -> ShopBefore:
+    before = remember_shop(sim)
+    sim.drop(PRODUCT_FOLDER, CARTRIDGE_FEED.name, CARTRIDGE_FEED.read_bytes())
+    return before
 
 
 @when("TikTok Shop is alerted for the product folder")
@@ -105,27 +102,25 @@ def _alert(sim: Sim) -> None:
 
 
 @then("every product of that feed is published as ACTIVATE")
-def _cartridge_published(sim: Sim, world: World) -> None:
-    finished_update_job(sim, world)
+def _cartridge_published(sim: Sim, before: ShopBefore) -> None:
+    update_job(sim, before)
     rows = list(csv.reader(io.StringIO(CARTRIDGE_FEED.read_text("utf-8")), delimiter="|"))[1:]
     for group in {row[9] for row in rows}:
-        assert sim.product_by_group(group)["status"] == "ACTIVATE", group
+        assert sim.product(group)["status"] == "ACTIVATE", group
 
 
-@when("TikTok Shop is alerted for a folder on a host the tenant never registered")
-def _alert_foreign(sim: Sim, world: World) -> None:
-    remember_shop(sim, world)
+@when("TikTok Shop is alerted for a folder on a host the tenant never registered",
+      target_fixture="alert_answer")
+def _alert_foreign(sim: Sim) -> dict[str, Any]:
     url = "http://sfcc-elsewhere.invalid/on/demandware.servlet/webdav/Sites/Impex/" + PRODUCT_FOLDER
-    world.values["answer"] = sim.alert("product", "update", url=url)
+    return sim.alert("product", "update", url=url)
 
 
 @then("the alert is answered with a non-zero code that names the url")
-def _refused(world: World) -> None:
-    answer = world.values["answer"]
-    assert answer["code"] != 0 and "url" in answer["message"], answer
+def _refused(alert_answer: dict[str, Any]) -> None:
+    assert alert_answer["code"] != 0 and "url" in alert_answer["message"], alert_answer
 
 
 @then("no job is recorded")
-def _no_job(sim: Sim, world: World) -> None:
-    assert len(sim.jobs()) == world.jobs_before
-
+def _no_job(sim: Sim, before: ShopBefore) -> None:
+    assert len(sim.jobs()) == before.jobs

@@ -5,47 +5,50 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from conftest import INVENTORY_FOLDER, Connector, Sim, World, new_jobs, remember_shop
 from fixture_facts import INVENTORY_LIST, INVENTORY_RECORDS, SELLABLE_SKUS, expected_quantities
+from harness import Connector, ShopBefore, Sim, new_files, new_jobs, remember_shop, synced
 from pytest_bdd import given, parsers, scenarios, then, when
+from support.sfcc import INVENTORY_FOLDER, inventory_xml
 
 scenarios("inventory_sync.feature")
 
-INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 UNKNOWN_SKU = "NO-SUCH-SKU-42"
+LEFT_OUT = SELLABLE_SKUS[0]  # the live SKU a feed that leaves one out leaves out
 _names = itertools.count(1)
 
 
-def quantities(sim: Sim) -> dict[str, int | None]:
+def quantities(products: list[dict[str, Any]]) -> dict[str, int | None]:
     """Each SKU's stock in the INVENTORY_LIST warehouse, as the product API shows it."""
     found: dict[str, int | None] = {}
-    for product in sim.products():
+    for product in products:
         for sku in product["skus"]:
             stock = [inv["quantity"] for inv in sku["inventory"] if inv["warehouse_id"] == INVENTORY_LIST]
             found[sku["seller_sku"]] = stock[0] if stock else None
     return found
 
 
-def inventory_xml(records: list[str]) -> bytes:
-    body = "\n".join(f'      <record product-id="{sku}">{inner}</record>' for sku, inner in records)
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">\n'
-            f'  <inventory-list>\n    <header list-id="{INVENTORY_LIST}">'
-            f"<default-instock>false</default-instock></header>\n    <records>\n{body}\n"
-            "    </records>\n  </inventory-list>\n</inventory>\n").encode()
+def sku_for(who: str) -> str:
+    """The SKU a step means by "a live SKU" or "an unknown SKU"."""
+    return UNKNOWN_SKU if who.strip() == "an unknown SKU" else SELLABLE_SKUS[0]
 
 
-def drop_and_alert(sim: Sim, world: World, data: bytes) -> None:
-    remember_shop(sim, world)
-    world.values["quantities_before"] = quantities(sim)
-    name = f"inventory-RefArch-20261126{next(_names):09d}.xml"
-    world.values["inventory_file"] = name
-    sim.drop_file(INVENTORY_FOLDER, name, data)
+def drop_and_alert(sim: Sim, data: bytes) -> ShopBefore:
+    before = remember_shop(sim)
+    sim.drop(INVENTORY_FOLDER, f"inventory-RefArch-20261126{next(_names):09d}.xml", data)
     assert sim.alert("inventory", "create")["code"] == 0
+    return before
 
 
-def inventory_job(sim: Sim, world: World) -> dict[str, Any]:
-    (job,) = [j for j in new_jobs(sim, world) if j["feed_type"] == "inventory"]
+def inventory_job(sim: Sim, before: ShopBefore) -> dict[str, Any]:
+    (job,) = [j for j in new_jobs(sim, before) if j["feed_type"] == "inventory"]
     return job
+
+
+def inventory_file(sim: Sim, before: ShopBefore) -> str:
+    """The one inventory feed dropped since `before`."""
+    names = new_files(sim, before, INVENTORY_FOLDER)
+    assert len(names) == 1 and names[0].startswith("inventory") and names[0].endswith(".xml"), names
+    return names[0]
 
 
 RECORDS = {
@@ -58,36 +61,33 @@ RECORDS = {
 }
 
 
-@given("the connector has run an inventory sync")
-@when("the connector runs an inventory sync")
-def _inventory_sync(sim: Sim, connector: Connector, world: World) -> None:
-    remember_shop(sim, world)
-    connector.sync("--inventory-only")
+@given("the connector has run an inventory sync", target_fixture="before")
+@when("the connector runs an inventory sync", target_fixture="before")
+def _inventory_sync(connector: Connector) -> ShopBefore:
+    return synced(connector, "--inventory-only")
 
 
 @then("an inventory feed was dropped in the WebDAV inventory folder under its final name")
-def _inventory_dropped(sim: Sim, world: World) -> None:
-    names = [n for n in sim.listing(INVENTORY_FOLDER) if n not in world.files_before]
-    assert len(names) == 1 and names[0].startswith("inventory") and names[0].endswith(".xml"), names
-    world.values["inventory_file"] = names[0]
+def _inventory_dropped(sim: Sim, before: ShopBefore) -> None:
+    assert inventory_file(sim, before)
 
 
 @then("TikTok Shop was alerted with an inventory create alert for the inventory folder")
-def _inventory_alerted(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
+def _inventory_alerted(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
     assert (job["update_type"], job["url"].endswith("/Impex/" + INVENTORY_FOLDER)) == ("create", True), job
 
 
 @then("TikTok Shop picked up and uploaded the inventory feed")
-def _inventory_uploaded(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
-    assert job["files"] == [world.values["inventory_file"]], job
+def _inventory_uploaded(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
+    assert job["files"] == [inventory_file(sim, before)], job
     assert [s["name"] for s in job["steps"]][:2] == ["pickup", "upload"], job["steps"]
 
 
 @then("TikTok Shop verified the inventory for accuracy and completeness")
-def _verified(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
+def _verified(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
     assert "verify" in [s["name"] for s in job["steps"]], job["steps"]
     report = job["report"]
     assert report["read"] == len(INVENTORY_RECORDS) and report["missing"] == 0, report
@@ -96,8 +96,8 @@ def _verified(sim: Sim, world: World) -> None:
 
 
 @then("TikTok Shop integrated the inventory into the listings")
-def _integrated(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
+def _integrated(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
     assert job["state"] == "completed" and [s["name"] for s in job["steps"]][-1] == "integrate", job
     report = job["report"]
     assert report["applied"] == report["read"] - report["unknown"], report
@@ -105,74 +105,73 @@ def _integrated(sim: Sim, world: World) -> None:
 
 @then("every known SKU's quantity in the product API equals the inventory file's")
 def _quantities_match(sim: Sim) -> None:
-    shown = quantities(sim)
+    shown = quantities(sim.products())
     expected = expected_quantities()
     assert {sku: shown.get(sku) for sku in expected} == expected
 
 
 @when(parsers.parse(
-    "an inventory feed with a record for {who} of {record} is dropped and TikTok Shop is alerted"))
-def _drop_record(sim: Sim, world: World, who: str, record: str) -> None:
-    sku = UNKNOWN_SKU if who.strip() == "an unknown SKU" else SELLABLE_SKUS[0]
-    world.values["sku"] = sku
-    drop_and_alert(sim, world, inventory_xml([(sku, RECORDS[record])]))
+    "an inventory feed with a record for {who} of {record} is dropped and TikTok Shop is alerted"),
+    target_fixture="before")
+def _drop_record(sim: Sim, who: str, record: str) -> ShopBefore:
+    return drop_and_alert(sim, inventory_xml([(sku_for(who), RECORDS[record])], INVENTORY_LIST))
 
 
 @then("the inventory job completes")
-def _job_completes(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
+def _job_completes(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
     assert job["state"] == "completed", job
 
 
 @then(parsers.parse("the job's report counts {count:d} as {counter}"))
-def _report_counts(sim: Sim, world: World, count: int, counter: str) -> None:
-    report = inventory_job(sim, world)["report"]
+def _report_counts(sim: Sim, before: ShopBefore, count: int, counter: str) -> None:
+    report = inventory_job(sim, before)["report"]
     assert report[counter] == count, report
 
 
 @then(parsers.parse("{who} shows a quantity of {quantity}"))
-def _shows_quantity(sim: Sim, world: World, quantity: str) -> None:
-    shown = quantities(sim)
-    sku = world.values["sku"]
+def _shows_quantity(sim: Sim, before: ShopBefore, who: str, quantity: str) -> None:
+    shown = quantities(sim.products())
+    sku = sku_for(who)
     if quantity == "absent":
         assert sku not in shown
     elif quantity == "unchanged":
-        assert shown[sku] == world.values["quantities_before"][sku]
+        assert shown[sku] == quantities(before.products)[sku]
     else:
         assert shown[sku] == int(quantity), (sku, shown[sku])
 
 
-@when("an inventory feed that leaves out one live SKU is dropped and TikTok Shop is alerted")
-def _leave_one_out(sim: Sim, world: World) -> None:
-    missing, *kept = SELLABLE_SKUS
-    world.values["sku"] = missing
-    drop_and_alert(sim, world, inventory_xml([(sku, "<allocation>3</allocation>") for sku in sorted(kept)]))
+@when("an inventory feed that leaves out one live SKU is dropped and TikTok Shop is alerted",
+      target_fixture="before")
+def _leave_one_out(sim: Sim) -> ShopBefore:
+    kept = [(sku, "<allocation>3</allocation>") for sku in sorted(SELLABLE_SKUS) if sku != LEFT_OUT]
+    return drop_and_alert(sim, inventory_xml(kept, INVENTORY_LIST))
 
 
 @then("the job's report counts the missing SKU with it as an example")
-def _missing_reported(sim: Sim, world: World) -> None:
-    report = inventory_job(sim, world)["report"]
-    assert report["missing"] == 1 and world.values["sku"] in str(report["examples"]["missing"]), report
+def _missing_reported(sim: Sim, before: ShopBefore) -> None:
+    report = inventory_job(sim, before)["report"]
+    assert report["missing"] == 1 and LEFT_OUT in str(report["examples"]["missing"]), report
 
 
 @then("the missing SKU keeps its previous quantity")
-def _missing_kept(sim: Sim, world: World) -> None:
-    sku = world.values["sku"]
-    assert quantities(sim)[sku] == world.values["quantities_before"][sku]
+def _missing_kept(sim: Sim, before: ShopBefore) -> None:
+    assert quantities(sim.products())[LEFT_OUT] == quantities(before.products)[LEFT_OUT]
 
 
-@when("a truncated inventory feed is dropped and TikTok Shop is alerted")
-def _truncated(sim: Sim, world: World) -> None:
-    whole = inventory_xml([(sku, "<allocation>1</allocation>") for sku in sorted(SELLABLE_SKUS)])
-    drop_and_alert(sim, world, whole[: len(whole) - 60])
+@when("a truncated inventory feed is dropped and TikTok Shop is alerted", target_fixture="before")
+def _truncated(sim: Sim) -> ShopBefore:
+    records = [(sku, "<allocation>1</allocation>") for sku in sorted(SELLABLE_SKUS)]
+    whole = inventory_xml(records, INVENTORY_LIST)
+    return drop_and_alert(sim, whole[: len(whole) - 60])
 
 
 @then("the inventory job fails with a reason naming the file")
-def _job_fails(sim: Sim, world: World) -> None:
-    job = inventory_job(sim, world)
-    assert job["state"] == "failed" and world.values["inventory_file"] in job["error"], job
+def _job_fails(sim: Sim, before: ShopBefore) -> None:
+    job = inventory_job(sim, before)
+    assert job["state"] == "failed" and inventory_file(sim, before) in job["error"], job
 
 
 @then("every quantity is as it was")
-def _unchanged(sim: Sim, world: World) -> None:
-    assert quantities(sim) == world.values["quantities_before"]
+def _unchanged(sim: Sim, before: ShopBefore) -> None:
+    assert quantities(sim.products()) == quantities(before.products)

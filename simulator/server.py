@@ -24,6 +24,8 @@ from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
 
 STARTUP_TIMEOUT_S = 15.0
+# How often cheroot's accept loop wakes, so how late it notices a stop; cheroot's own choice on Windows.
+ACCEPT_POLL_S = 0.05
 WORKER_THREADS = 16
 
 
@@ -71,6 +73,9 @@ class SimServer:
         self._server = wsgi.Server(
             (self.host, self.port), dispatcher, numthreads=WORKER_THREADS, server_name="tiktok-sim"
         )
+        # stop() returns only once the accept loop has noticed it, and the loop looks once per
+        # select() wait of `expiration_interval` (0.5 s by default): that wait was most of every stop.
+        self._server.expiration_interval = ACCEPT_POLL_S
         self._server.prepare()
         self.port = self._server.bind_addr[1]
         self.store.put_tenant(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.sfcc import PRODUCT_FOLDER
+from support.simulator_client import running
 from test_check_every_rule import build_feed
-from test_sim_support import PRODUCT_FOLDER, running
 
 from simulator.check import check_command
 from simulator.feedfile import read_product_feed

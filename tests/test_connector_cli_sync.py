@@ -8,17 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_connector_webdav_servers import (
-    DAV_PASSWORD,
-    DAV_USER,
-    INVENTORY_DIR,
-    PRODUCT_DIR,
-    AlertServer,
-    DavServer,
-    write_catalog,
-    write_inventory,
-    write_pricebook,
-)
+from support.connector_servers import DAV_PASSWORD, DAV_USER, AlertServer, DavServer
+from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER, write_catalog, write_inventory, write_pricebook
 
 from connector.cli import main
 from connector.settings import resolve_settings
@@ -81,8 +72,8 @@ def test_full_sync_from_the_shell_with_dw_json_credentials(
 
     assert result.exit_code == 0, result.output
     assert alerts.updates() == [("product", "delete"), ("product", "update"), ("inventory", "create")]
-    assert len([n for n in dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-S-")]) == 1
-    assert len(dav.names(INVENTORY_DIR)) == 1
+    assert len([n for n in dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-S-")]) == 1
+    assert len(dav.names(INVENTORY_FOLDER)) == 1
     assert "2 rows (full)" in result.output and "alerted TikTok: inventory/create" in result.output
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
-from test_connector_webdav_servers import AlertServer
+from support.connector_servers import AlertServer
 
 from connector.alert import AlertError, notify, onboard
 

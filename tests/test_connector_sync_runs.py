@@ -10,13 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_connector_webdav_servers import (
-    INVENTORY_DIR,
+from support.connector_servers import AlertServer, DavServer, settings_for
+from support.sfcc import (
+    INVENTORY_FOLDER,
     MOUNT,
-    PRODUCT_DIR,
-    AlertServer,
-    DavServer,
-    settings_for,
+    PRODUCT_FOLDER,
     write_catalog,
     write_inventory,
     write_pricebook,
@@ -28,7 +26,7 @@ from connector.scan import SiteInputs
 from connector.sync import Syncer, SyncError
 from connector.webdav import WebDavError
 
-TRACKING = f"{PRODUCT_DIR}/tracking/TestSite"
+TRACKING = f"{PRODUCT_FOLDER}/tracking/TestSite"
 PRICES = {"SIMPLE-1": "10.00", "SIMPLE-2": "5.50", "SIMPLE-3": "7", "M1": "20"}
 
 
@@ -59,11 +57,11 @@ class World:
         return self.feed_ids(result.files[0])
 
     def feed_ids(self, name: str) -> list[str]:
-        lines = self.dav.file(f"{PRODUCT_DIR}/{name}").read_text(encoding="utf-8").splitlines()
+        lines = self.dav.file(f"{PRODUCT_FOLDER}/{name}").read_text(encoding="utf-8").splitlines()
         assert lines[0].startswith('"sku_id"|"title"|')
         return [line.split("|")[0].strip('"') for line in lines[1:]]
 
-    def newest(self, prefix: str, folder: str = PRODUCT_DIR) -> str:
+    def newest(self, prefix: str, folder: str = PRODUCT_FOLDER) -> str:
         """Content of the newest file whose name starts with `prefix` (24-hour names sort by time)."""
         names = [name for name in self.dav.names(folder) if name.startswith(prefix)]
         return self.dav.file(f"{folder}/{max(names)}").read_text(encoding="utf-8")
@@ -88,7 +86,7 @@ def test_first_run_is_full_and_lays_out_the_cartridges_files(world: World) -> No
     assert sorted(world.sync(world.inputs(BASE, {"M1": ("Shirt", ["red", "blue"])}))) == [
         "M1-blue", "M1-red", "SIMPLE-1", "SIMPLE-2"]
 
-    names = world.dav.names(PRODUCT_DIR)
+    names = world.dav.names(PRODUCT_FOLDER)
     assert [n for n in names if n.startswith("tiktok-feed-TestSite-") and n.endswith("-en_US.txt")]
     assert [n for n in names if n.startswith("delete-feed-TestSite-")]
     assert not [n for n in names if n.startswith("TEMP_")]
@@ -116,11 +114,11 @@ def test_delta_sends_exactly_the_changed_and_added_skus_and_deletes_the_removed(
 
 def test_a_run_without_changes_writes_a_header_only_feed_and_an_empty_delete_feed(world: World) -> None:
     world.sync(world.inputs(BASE))
-    feeds_before = [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-")]
+    feeds_before = [n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-")]
 
     assert world.sync(world.inputs(BASE)) == []
 
-    feeds = [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-")]
+    feeds = [n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-")]
     assert len(feeds) == 2 and feeds_before[0] in feeds      # a new name, even within the same second
     assert world.newest("delete-feed-") == ""
 
@@ -153,7 +151,7 @@ def test_partial_import_applies_changes_and_deleted_masters_on_top_of_the_snapsh
 def test_partial_needs_a_previous_sync(world: World) -> None:
     with pytest.raises(SyncError, match="run a full sync for this site first"):
         world.sync(world.inputs(BASE), partial=True)
-    assert world.dav.names(PRODUCT_DIR) == [] and world.outbox() == []
+    assert world.dav.names(PRODUCT_FOLDER) == [] and world.outbox() == []
 
 
 def test_unacknowledged_alerts_keep_the_run_pending_and_the_next_run_finishes_it(world: World) -> None:
@@ -174,7 +172,7 @@ def test_unacknowledged_alerts_keep_the_run_pending_and_the_next_run_finishes_it
     assert resent == ["PUT", "MOVE"]          # only the new run's feed: the pending one was already there
     assert world.alerts.updates()[2:] == [("product", "delete")] * 4 + [
         ("product", "update"), ("product", "delete"), ("product", "update")]
-    feeds = sorted(n for n in world.dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-"))
+    feeds = sorted(n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-"))
     assert sum(world.feed_ids(name).count("SIMPLE-1") for name in feeds) == 2   # full run + the change, once
     assert world.outbox() == []
 
@@ -186,13 +184,13 @@ def test_a_failed_drop_is_redropped_by_the_next_run(world: World) -> None:
     with pytest.raises(WebDavError, match="HTTP 503: the instance had a server error.*waits in the outbox"):
         world.sync(changed)
     assert len(world.outbox()) == 1 and len(world.alerts.calls) == 2
-    assert [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("TEMP_")]
+    assert [n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("TEMP_")]
 
     assert world.sync(changed) == []
 
-    feeds = sorted(n for n in world.dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-"))
+    feeds = sorted(n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-"))
     assert sorted(world.feed_ids(name) for name in feeds[1:]) == [[], ["SIMPLE-1"]]
-    assert not [n for n in world.dav.names(PRODUCT_DIR) if n.startswith("TEMP_")]
+    assert not [n for n in world.dav.names(PRODUCT_FOLDER) if n.startswith("TEMP_")]
     assert world.outbox() == []
 
 
@@ -214,11 +212,11 @@ def test_inventory_run_drops_into_the_inventory_folder_and_alerts_create(world: 
     syncer = world.syncer()
     result = syncer.sync_inventory((inventory,))
     syncer.close()
-    names = world.dav.names(INVENTORY_DIR)
+    names = world.dav.names(INVENTORY_FOLDER)
     assert names == result.files and names[0].startswith("inventory-TestSite-") and names[0].endswith(".xml")
-    assert '<record product-id="SIMPLE-1">' in world.dav.file(f"{INVENTORY_DIR}/{names[0]}").read_text()
+    assert '<record product-id="SIMPLE-1">' in world.dav.file(f"{INVENTORY_FOLDER}/{names[0]}").read_text()
     assert world.alerts.updates() == [("inventory", "create")]
-    assert world.alerts.calls[0]["params"]["url"] == f"{world.dav.url}{MOUNT}/{INVENTORY_DIR}"
+    assert world.alerts.calls[0]["params"]["url"] == f"{world.dav.url}{MOUNT}/{INVENTORY_FOLDER}"
 
 
 def test_file_names_follow_the_site_calendar(world: World) -> None:
@@ -238,7 +236,7 @@ def test_a_feed_name_already_on_the_server_is_never_reused(world: World) -> None
     zone = ZoneInfo("UTC")
     start = datetime.now(zone)
     taken = {feed_file_name("TestSite", "en_US", start + timedelta(seconds=offset)) for offset in range(3)}
-    folder = world.dav.file(PRODUCT_DIR)
+    folder = world.dav.file(PRODUCT_FOLDER)
     folder.mkdir(parents=True)
     for name in taken:                                  # e.g. written twelve hours ago (12-hour clock)
         (folder / name).write_text("older feed\n", encoding="utf-8")

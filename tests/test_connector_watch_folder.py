@@ -8,17 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_connector_webdav_servers import (
-    INVENTORY_DIR,
-    PRODUCT_DIR,
-    AlertServer,
-    DavServer,
-    settings_for,
-    wait_for,
-    write_catalog,
-    write_inventory,
-    write_pricebook,
-)
+from support.connector_servers import AlertServer, DavServer, settings_for
+from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER, write_catalog, write_inventory, write_pricebook
+from support.waiting import wait_for
 
 from connector.scan import SiteInputs
 from connector.watch import FolderWatch, export_kind
@@ -97,8 +89,8 @@ def test_finished_exports_reach_tiktok_without_another_command(
     renamed = {"A-1": "Alpha, renamed", "B-1": "Beta"}
     arrive(write_catalog(folder / "catalog.xml.part", renamed), "catalog.xml")
     wait_for(lambda: len(alerts.calls) == 4, what="delta sync")
-    feeds = [n for n in dav.names(PRODUCT_DIR) if n.startswith("tiktok-feed-")]
-    rows = [dav.file(f"{PRODUCT_DIR}/{n}").read_text(encoding="utf-8").splitlines()[1:] for n in feeds]
+    feeds = [n for n in dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-")]
+    rows = [dav.file(f"{PRODUCT_FOLDER}/{n}").read_text(encoding="utf-8").splitlines()[1:] for n in feeds]
     assert sorted(len(r) for r in rows) == [1, 2]
     assert [r for r in rows if len(r) == 1][0][0].startswith('"A-1"|"Alpha, renamed"|')
     wait_for(lambda: watch.runs == 2, what="the watcher to count its second run")
@@ -110,5 +102,5 @@ def test_a_created_file_counts_once_its_size_settles(
     write_inventory(folder / "inventory_main.xml", {"A-1": 5})      # written in place, never renamed
 
     wait_for(lambda: alerts.updates() == [("inventory", "create")], what="inventory sync")
-    assert len(dav.names(INVENTORY_DIR)) == 1
+    assert len(dav.names(INVENTORY_FOLDER)) == 1
     assert log.has("finished export: inventory_main.xml (inventory, size settled)")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sim_support import INVENTORY_FOLDER, Client, inventory_xml, row, running
+from support.sfcc import INVENTORY_FOLDER, inventory_xml
+from support.simulator_client import Client, row, running
 
 LIST = "inventory_m"
 SKUS = ["A1", "A2", "B1"]

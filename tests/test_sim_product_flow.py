@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sim_support import PRODUCT_FOLDER, Client, feed, row, running
+from support.sfcc import PRODUCT_FOLDER
+from support.simulator_client import Client, feed, row, running
 
 STEPS = ["pickup", "upload", "review", "publish"]
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from test_sim_support import PRODUCT_FOLDER, Client, row, running
+from support.net import LocalHTTPServer, basic_auth, request
+from support.sfcc import PRODUCT_FOLDER
+from support.simulator_client import Client, row, running
 
 from simulator import xmlsafe
 
@@ -48,7 +50,7 @@ def test_generated_credentials_when_none_given(tmp_path: Path) -> None:
 
 def test_webdav_put_without_credentials_is_refused(client: Client) -> None:
     assert client.dav("PUT", "anonymous.txt", b"x", auth=False)[0] == 401
-    wrong = {"Authorization": "Basic " + base64.b64encode(b"merchant:wrong").decode()}
+    wrong = basic_auth("merchant", "wrong")
     assert client.dav("PUT", "wrong.txt", b"x", headers=wrong, auth=False)[0] == 401
     assert not (client.server.data_dir / "webdav" / "Impex" / "anonymous.txt").exists()
     assert client.dav("PUT", "ok.txt", b"x")[0] == 201
@@ -66,10 +68,21 @@ def test_propfind_hrefs_carry_the_sfcc_path(client: Client) -> None:
     ]
 
 
+def litmus_path() -> str:
+    """Where litmus is; without it the test skips on a laptop but fails in CI, where it must run."""
+    path = shutil.which("litmus")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("litmus is not on PATH; CI must install it (apt-get install litmus), see .ci/run")
+        pytest.skip("litmus is not installed; install it with `apt-get install litmus` to run this test")
+    return path
+
+
 @pytest.mark.litmus
 def test_litmus_passes_every_test(client: Client, tmp_path: Path) -> None:
+    litmus = litmus_path()
     result = subprocess.run(  # litmus writes debug.log and child.log into its working directory
-        ["litmus", client.server.dav_url + "/", "merchant", "access-key"],
+        [litmus, client.server.dav_url + "/", "merchant", "access-key"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -142,12 +155,9 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def foreign_host() -> Iterator[str]:
     Recorder.seen = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    server = LocalHTTPServer(Recorder)
+    yield server.url
+    server.stop()
 
 
 def test_url_outside_the_tenant_is_refused_and_nothing_fetched(client: Client, foreign_host: str) -> None:
@@ -237,8 +247,7 @@ def test_serve_prints_urls_and_credentials_and_stops_cleanly(tmp_path: Path, sto
         dav_url = next(line.split()[-1] for line in lines if line.startswith("WebDAV (SFCC"))
         assert dav_url.endswith("/on/demandware.servlet/webdav/Sites/Impex/")
         base = dav_url.split("/on/")[0]
-        with urllib.request.urlopen(base + "/_sim/health", timeout=5) as answer:
-            assert answer.status == 200
+        assert request("GET", base + "/_sim/health")[0] == 200
         proc.send_signal(stop)
         out, err = proc.communicate(timeout=20)
     text = "".join(lines) + out

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from cheroot import wsgi
@@ -18,22 +17,10 @@ from wsgidav.fs_dav_provider import FilesystemProvider
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from connector.settings import Settings
+from support.net import STOP_POLL_S, LocalHTTPServer
+from support.sfcc import MOUNT
 
-MOUNT = "/on/demandware.servlet/webdav/Sites/Impex"
-PRODUCT_DIR = "src/feeds/export/social/tiktok/product"
-INVENTORY_DIR = "src/feeds/export/social/tiktok/inventory"
 DAV_USER, DAV_PASSWORD = "bm-user", "access-key"
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
-    """Poll `condition` until it is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class DavServer:
@@ -72,6 +59,7 @@ class DavServer:
             return dav(environ, record)
 
         self._server = wsgi.Server(("127.0.0.1", 0), wsgi.PathInfoDispatcher({MOUNT: logged}), numthreads=8)
+        self._server.expiration_interval = STOP_POLL_S
         self._server.prepare()
         self.url = f"http://127.0.0.1:{self._server.bind_addr[1]}"
         self._thread = threading.Thread(target=self._server.serve, daemon=True)
@@ -86,7 +74,7 @@ class DavServer:
 
     def stop(self) -> None:
         self._server.stop()
-        self._thread.join(timeout=5)
+        self._thread.join()
 
 
 class AlertServer:
@@ -121,10 +109,8 @@ class AlertServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._http = LocalHTTPServer(Handler)
+        self.url = self._http.url
 
     def fail(self, times: int, how: str = "code") -> None:
         """Answer the next `times` calls with a failure: `code` (HTTP 200, code != 0) or `http` (500)."""
@@ -135,77 +121,9 @@ class AlertServer:
         return [(call["params"]["feed_type"], call["params"]["update_type"]) for call in self.calls]
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
 
 def settings_for(dav: DavServer, alerts: AlertServer, state_dir: Path, site_id: str = "TestSite") -> Settings:
     return Settings(instance=dav.url, user=DAV_USER, password=DAV_PASSWORD, site_id=site_id,
                     tiktok_url=alerts.url, state_dir=state_dir)
-
-
-# --- small SFCC exports, written the way SFCC writes them ----------------------------------------
-
-CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
-PRICEBOOK_NS = "http://www.demandware.com/xml/impex/pricebook/2006-10-31"
-INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
-
-
-def _simple(product_id: str, title: str) -> str:
-    return (f'<product product-id="{product_id}">'
-            f'<display-name xml:lang="x-default">{title}</display-name>'
-            f'<online-flag>true</online-flag>'
-            f'<images><image-group view-type="large"><image path="{product_id}.jpg"/></image-group></images>'
-            f'</product>')
-
-
-def _master(master_id: str, title: str, colors: list[str]) -> str:
-    values = "".join(f'<variation-attribute-value value="{c}"><display-value xml:lang="x-default">'
-                     f'{c.title()}</display-value></variation-attribute-value>' for c in colors)
-    variants = "".join(f'<variant product-id="{master_id}-{c}"/>' for c in colors)
-    master = (f'<product product-id="{master_id}">'
-              f'<display-name xml:lang="x-default">{title}</display-name>'
-              f'<online-flag>true</online-flag>'
-              f'<images><image-group view-type="large"><image path="{master_id}.jpg"/></image-group></images>'
-              f'<variations><attributes>'
-              f'<variation-attribute attribute-id="color" variation-attribute-id="color">'
-              f'<display-name xml:lang="x-default">Color</display-name>'
-              f'<variation-attribute-values>{values}</variation-attribute-values></variation-attribute>'
-              f'</attributes><variants>{variants}</variants></variations></product>')
-    children = "".join(
-        f'<product product-id="{master_id}-{c}"><online-flag>true</online-flag><custom-attributes>'
-        f'<custom-attribute attribute-id="color">{c}</custom-attribute></custom-attributes></product>'
-        for c in colors)
-    return master + children
-
-
-def write_catalog(path: Path, simples: dict[str, str],
-                  masters: dict[str, tuple[str, list[str]]] | None = None,
-                  deleted: tuple[str, ...] = ()) -> Path:
-    """A catalog export: simple products {id: title}, masters {id: (title, colours)}, mode="delete" ids."""
-    body = "".join(_simple(pid, title) for pid, title in simples.items())
-    body += "".join(_master(mid, title, colors) for mid, (title, colors) in (masters or {}).items())
-    body += "".join(f'<product product-id="{pid}" mode="delete"/>' for pid in deleted)
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<catalog xmlns="{CATALOG_NS}" '
-                    f'catalog-id="test-catalog">\n{body}\n</catalog>\n', encoding="utf-8")
-    return path
-
-
-def write_pricebook(path: Path, prices: dict[str, str]) -> Path:
-    tables = "".join(f'<price-table product-id="{pid}"><amount quantity="1">{amount}</amount></price-table>'
-                     for pid, amount in prices.items())
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<pricebooks xmlns="{PRICEBOOK_NS}"><pricebook>'
-                    f'<header pricebook-id="usd-list"><currency>USD</currency><online-flag>true</online-flag>'
-                    f'</header><price-tables>{tables}</price-tables></pricebook></pricebooks>\n',
-                    encoding="utf-8")
-    return path
-
-
-def write_inventory(path: Path, allocations: dict[str, int]) -> Path:
-    records = "".join(f'<record product-id="{pid}"><allocation>{n}</allocation></record>'
-                      for pid, n in sorted(allocations.items()))
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">'
-                    f'<inventory-list><header list-id="inventory_main">'
-                    f'<default-instock>false</default-instock>'
-                    f'</header><records>{records}</records></inventory-list></inventory>\n', encoding="utf-8")
-    return path

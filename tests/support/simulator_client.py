@@ -1,35 +1,24 @@
-"""Shared helpers for the simulator's tests: a client that drives a real SimServer over HTTP/WebDAV,
-and writers for feeds in the cartridge's format. No tests live here."""
+"""A client that drives a real SimServer over HTTP and WebDAV, and rows and feeds in the cartridge's format.
+
+Shared by the simulator's tests and the BDD harness; it only speaks the simulator's public API.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fixtures.sample import feed_line
 from simulator.feedfile import PRODUCT_COLUMNS as COLUMNS
 from simulator.server import SimServer
+from support.net import basic_auth, request
+from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER
+from support.waiting import wait_for
 
-PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
-INVENTORY_FOLDER = "src/feeds/export/social/tiktok/inventory"
-INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
-DEADLINE_S = 20.0
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_S) -> Any:
-    """Poll until `condition` returns something truthy; fail naming what we waited for."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.02)
-    return result
+FINISHED = ("completed", "failed")
 
 
 def row(sku: str, group: str, **values: str) -> dict[str, str]:
@@ -58,21 +47,8 @@ def row(sku: str, group: str, **values: str) -> dict[str, str]:
 
 def feed(rows: list[dict[str, str]], quoted: bool = True) -> bytes:
     """A product feed as the cartridge writes it (opencsv quoting), or with bare fields."""
-
-    def cell(value: str) -> str:
-        return '"' + value.replace('"', '""') + '"' if quoted else value
-
-    lines = ["|".join(cell(c) for c in COLUMNS)] + ["|".join(cell(r[c]) for c in COLUMNS) for r in rows]
-    return "".join(line + "\n" for line in lines).encode()
-
-
-def inventory_xml(records: list[tuple[str, str]], list_id: str = "inventory_m") -> bytes:
-    body = "\n".join(f'<record product-id="{sku}">{inner}</record>' for sku, inner in records)
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<inventory xmlns="{INVENTORY_NS}">\n<inventory-list>\n'
-        f'<header list-id="{list_id}"><default-instock>false</default-instock></header>\n'
-        f"<records>\n{body}\n</records>\n</inventory-list>\n</inventory>\n"
-    ).encode()
+    lines = [feed_line(COLUMNS, quoted)] + [feed_line((r[c] for c in COLUMNS), quoted) for r in rows]
+    return "".join(lines).encode()
 
 
 class Client:
@@ -82,21 +58,11 @@ class Client:
         self.server = server
         self._names = iter(range(1, 10**6))
 
-    def request(
-        self, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
     def api(self, method: str, path: str, payload: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
         body = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
-        status, data = self.request(
-            method, self.server.base_url + path, body, {"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        status, data = request(method, self.server.base_url + path, body, headers)
+        assert data, f"{method} {path} answered {status} with no body"
         return status, json.loads(data)
 
     def dav(
@@ -107,11 +73,8 @@ class Client:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> tuple[int, bytes]:
-        all_headers = dict(headers or {})
-        if auth:
-            token = f"{self.server.dav_user}:{self.server.dav_password}".encode()
-            all_headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
-        return self.request(method, f"{self.server.dav_url}/{relpath}", body, all_headers)
+        credentials = basic_auth(self.server.dav_user, self.server.dav_password) if auth else {}
+        return request(method, f"{self.server.dav_url}/{relpath}", body, {**(headers or {}), **credentials})
 
     def drop(self, folder: str, name: str, data: bytes) -> None:
         """PUT a file, creating folders with MKCOL first; TEMP_ then MOVE as the cartridge does."""
@@ -168,7 +131,7 @@ class Client:
         def finished() -> dict[str, Any] | None:
             status, job = self.api("GET", f"/api/jobs/{job_id}")
             assert status == 200, job
-            return job if job["state"] in ("completed", "failed") else None
+            return job if job["state"] in FINISHED else None
 
         return wait_for(finished, f"job {job_id} to finish")
 
@@ -189,11 +152,15 @@ class Client:
             if not (token := page["next_page_token"]):
                 return found
 
-    def product(self, group: str) -> dict[str, Any]:
-        """The full product (with history) for an item_group_id."""
-        (summary,) = [p for p in self.products() if p["item_group_id"] == group]
-        _, answer = self.api("GET", f"/product/202309/products/{summary['id']}")
+    def product_by_id(self, product_id: str) -> dict[str, Any]:
+        """The full product (with history), as GET products/{id} shows it."""
+        _, answer = self.api("GET", f"/product/202309/products/{product_id}")
         return answer["data"]
+
+    def product(self, group: str) -> dict[str, Any]:
+        """The full product for an item_group_id."""
+        (summary,) = [p for p in self.products() if p["item_group_id"] == group]
+        return self.product_by_id(summary["id"])
 
 
 @contextmanager
