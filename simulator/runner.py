@@ -18,7 +18,7 @@ from simulator.job import JobContext, JobFailed
 from simulator.store import Store
 
 _STOP = -1
-_log = logging.getLogger("simulator.jobs")
+_log = logging.getLogger(__name__)
 
 
 class JobRunner:
