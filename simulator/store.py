@@ -266,8 +266,10 @@ def stage(
 
 
 def _job_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A job as the API shows it: times in whole epoch seconds, like TikTok's `create_time`."""
     job = dict(row)
     for key in ("steps", "counts", "issues", "report", "files"):
         job[key] = json.loads(job[key])
     job["id"] = str(job["id"])
+    job["created_at"], job["updated_at"] = int(job["created_at"]), int(job["updated_at"])
     return job
