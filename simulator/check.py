@@ -3,7 +3,8 @@
 The files' kinds come from their content (names may be anything); each is streamed through the same
 engine as the simulator's review. The report groups issues by rule code with a count and a few
 examples, so a 100,000-row feed with one systematic mistake reads as one line, not 100,000.
-Exit status: 2 when any file is unreadable or not a feed, else 1 when any error was found, else 0.
+Exit status: 2 when any file is unreadable or not a feed, else 1 when any error was found, else 0;
+each file's verdict uses the same words: `not checked`, `errors`, `ok`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lxml import etree
 
 from simulator.feedfile import (
     UNREADABLE,
+    FeedFileError,
     describe_content,
     read_delete_feed,
     read_product_feed,
@@ -32,6 +34,7 @@ from simulator.rules.catalog import rule
 from simulator.rules.engine import FeedChecker
 from simulator.rules.issues import MAX_EXAMPLES, Issue, IssueSummary
 from simulator.rules.profiles import DEFAULT_REGION, PROFILES, Profile, get_profile
+from simulator.sfccexport import explain_export
 
 SCHEMA_VERSION = 1
 _ERROR, _WARNING, _ITEM = 1, 2, 4  # bits of FileReport.flags
@@ -51,7 +54,8 @@ class FileReport:
         self.path = path
         self.region = region
         self.kind: str | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # why the file was not checked, naming it (JSON, stderr)
+        self.problem: str | None = None  # the same without the file's name (text, under its name)
         self.keep_items = keep_items
         self.items = array("q")  # record line numbers, ascending, each once (XML may hold many on one line)
         self.flags: dict[int, int] = {}  # line with issues -> _ERROR | _WARNING | _ITEM (it is a record)
@@ -59,6 +63,11 @@ class FileReport:
         self.skus: dict[int, str | None] = {}
         self.item_issues: dict[int, list[Issue]] = {}
         self.file_issues: list[Issue] = []
+
+    def fail(self, message: str, line: int | None = None) -> None:
+        """The file could not be checked as a whole."""
+        self.problem = f"line {line}: {message}" if line else message
+        self.error = f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
 
     def item(self, line: int, sku_id: str | None) -> None:
         """A record was read (it may still get issues)."""
@@ -97,6 +106,11 @@ class FileReport:
     def has_errors(self) -> bool:
         return self.summary.has_errors
 
+    @property
+    def verdict(self) -> str:
+        """In the exit status's words: a file that could not be read has no verdict on its items."""
+        return "not checked" if self.error else "errors" if self.has_errors else "ok"
+
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape documented in docs/check-report.md."""
         with_errors = self.count(_ERROR)
@@ -107,9 +121,10 @@ class FileReport:
             "kind": self.kind,
             "region": self.region,
             "processing_state": "failure" if self.error else "success",
+            "verdict": self.verdict,
             "error": self.error,
             "items_total": total,
-            "items_valid": total - with_errors,
+            "items_valid": 0 if self.error else total - with_errors,
             "items_with_errors": with_errors,
             "items_with_warnings": self.count(_WARNING),
             "issues": sorted(self.summary.groups(),
@@ -146,21 +161,25 @@ def check_file(path: Path, profile: Profile, max_examples: int = MAX_EXAMPLES,
     """Check one file of any kind; unreadable input ends up in `report.error`, never as an exception."""
     report = FileReport(path, profile.region, max_examples, keep_items)
     try:
-        report.kind = sniff_kind(path)
-        if report.kind is None:
-            report.error = f"{path}: not a feed: {describe_content(path, None)}"
+        kind = sniff_kind(path)
+        export = explain_export(path) if kind in (None, "inventory") else None
+        if export or kind is None:
+            report.fail(export or f"not a feed: {describe_content(path, None)}")
             return report
-        _CHECKS[report.kind](path, profile, report)
+        report.kind = kind
+        _CHECKS[kind](path, profile, report)
     except UNREADABLE as error:
-        report.error = _unreadable(path, error)
+        report.fail(*_unreadable(error))
     return report
 
 
-def _unreadable(path: Path, error: Exception) -> str:
-    """A reader's own error names the file and line already; the system's gets the file's name."""
+def _unreadable(error: Exception) -> tuple[str, int | None]:
+    """What went wrong and the line, if known; the report adds the file's name once."""
+    if isinstance(error, FeedFileError):
+        return error.message, error.line
     if isinstance(error, OSError):
-        return f"{path}: cannot read the file: {error.strerror or error}"
-    return str(error)
+        return f"cannot read the file: {error.strerror or error}", None
+    return str(error), None
 
 
 # --- rendering -------------------------------------------------------------------------------------------
@@ -180,13 +199,14 @@ def render_text(reports: list[FileReport]) -> str:
     out: list[str] = []
     for report in reports:
         data = report.to_dict()
-        kind = _KIND_NAMES.get(report.kind or "", "unknown kind")
-        verdict = "not checked" if report.error else "errors found" if report.has_errors else "no errors"
-        out.append(f"{data['file']}: {kind}, region {data['region']}: {data['processing_state']}, {verdict}")
-        if report.error:
-            out.append(f"  {report.error}")
-        out.append(f"  items: {data['items_total']} total, {data['items_valid']} valid, "
-                   f"{data['items_with_errors']} with errors, {data['items_with_warnings']} with warnings")
+        kind = f"{_KIND_NAMES[report.kind]}, region {report.region}: " if report.kind else ""
+        out.append(f"{report.path}: {kind}{report.verdict}")
+        if report.problem:
+            out.append(f"  {report.problem}")
+        else:
+            out.append(f"  items: {data['items_total']} total, {data['items_valid']} valid, "
+                       f"{data['items_with_errors']} with errors, "
+                       f"{data['items_with_warnings']} with warnings")
         for group in data["issues"]:
             out.append(f"  {group['severity'].upper():<7} {group['code']} [{group['field']}] "
                        f"x{group['count']}: {group['message']}")
@@ -277,9 +297,10 @@ def check_command(files: tuple[Path, ...], region: str, fmt: str, max_examples: 
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-    for report in reports:
-        if report.error:
-            click.echo(f"error: {report.error}", err=True)
+    if fmt != "text" or output is not None:  # a text report on the terminal says it once already
+        for report in reports:
+            if report.error:
+                click.echo(f"error: {report.error}", err=True)
     if any(report.error for report in reports):
         sys.exit(2)
     sys.exit(1 if any(report.has_errors for report in reports) else 0)

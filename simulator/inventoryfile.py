@@ -134,7 +134,7 @@ def _events(path: Path) -> Iterator[tuple[str, etree._Element]]:
     try:
         yield from xmlsafe.iterparse(path, events=("start", "end"))
     except xmlsafe.UnsafeXmlError as error:
-        raise InventoryFileError(path, None, str(error)) from None
+        raise InventoryFileError(path, error.line, error.reason) from None
     except etree.XMLSyntaxError as error:
         raise InventoryFileError(path, error.lineno, f"not well-formed XML: {error.msg}"
                                  + _truncation_note(path, error.lineno)) from None

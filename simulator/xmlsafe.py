@@ -22,6 +22,11 @@ _ROOT_START = re.compile(rb"<[A-Za-z_]")
 class UnsafeXmlError(ValueError):
     """The document declares a DTD or entities, which the simulator never accepts."""
 
+    def __init__(self, name: str, line: int) -> None:
+        self.line = line
+        self.reason = "DOCTYPE/ENTITY declarations are refused (no entities are resolved)"
+        super().__init__(f"{name}:{line}: {self.reason}")
+
 
 def _parser_options() -> dict[str, bool]:
     return {
@@ -40,9 +45,7 @@ def refuse_dtd(head: bytes, name: str) -> None:
     match = _DOCTYPE.search(prolog)
     if match:
         line = prolog.count(b"\n", 0, match.start()) + 1
-        raise UnsafeXmlError(
-            f"{name}:{line}: DOCTYPE/ENTITY declarations are refused (no entities are resolved)"
-        )
+        raise UnsafeXmlError(name, line)
 
 
 def check_file(path: Path) -> None:

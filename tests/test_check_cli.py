@@ -5,17 +5,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from lxml import etree
+from support.sfcc import write_catalog, write_inventory, write_pricebook
 
 from fixtures.sample import product_rows, write_feed
 from simulator.check import check_command
 
-REPORT_KEYS = {"schema_version", "file", "kind", "region", "processing_state", "error", "items_total",
-               "items_valid", "items_with_errors", "items_with_warnings", "issues"}
+REPORT_KEYS = {"schema_version", "file", "kind", "region", "processing_state", "verdict", "error",
+               "items_total", "items_valid", "items_with_errors", "items_with_warnings", "issues"}
 ISSUE_KEYS = {"code", "severity", "field", "message", "hint", "count", "examples"}
 
 
@@ -35,7 +38,7 @@ def test_clean_feed_with_cartridge_escaping_exits_0_quoted_or_not(tmp_path: Path
         result = run(str(feed))
         assert result.exit_code == 0, result.output
         first, second = result.output.splitlines()[:2]
-        assert first.endswith("product feed, region US: success, no errors")
+        assert first == f"{feed}: product feed, region US: ok"
         assert second.strip() == "items: 4 total, 4 valid, 0 with errors, 0 with warnings"
 
 
@@ -63,7 +66,9 @@ def test_non_utf8_feed_exits_2_naming_the_line(tmp_path: Path) -> None:
     feed.write_bytes(data)
     result = run(str(feed))
     assert result.exit_code == 2
-    assert f"{feed}:2: not UTF-8" in result.output
+    assert result.output.splitlines()[:2] == [f"{feed}: product feed, region US: not checked",
+                                              "  line 2: not UTF-8 (byte 0xe9 at column 22); feeds are UTF-8"]
+    assert json.loads(run(str(feed), "--format", "json").stdout)["error"].startswith(f"{feed}:2: not UTF-8")
 
 
 def test_header_only_feed_passes_with_info_and_empty_file_is_an_empty_delete_feed(tmp_path: Path) -> None:
@@ -181,3 +186,70 @@ def test_items_count_records_and_broken_lines_once_each(tmp_path: Path) -> None:
     assert [(group["code"], group["count"]) for group in report["issues"]] == [
         ("FILE_COLUMN_COUNT", 2), ("PRICE_OUT_OF_RANGE", 1)]
     assert (report["items_total"], report["items_valid"], report["items_with_errors"]) == (6, 3, 3)
+
+
+def test_text_report_says_each_failure_once_naming_the_file_once(tmp_path: Path) -> None:
+    truncated = write_inventory(tmp_path / "inventory.xml", {"A": 1, "B": 2, "C": 3})
+    truncated.write_bytes(truncated.read_bytes()[:-60])
+    result = run(str(truncated))
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    header, problem = result.stdout.splitlines()[:2]
+    assert header == f"{truncated}: inventory XML, region US: not checked"
+    assert problem.startswith("  line ") and "truncated?" in problem and str(truncated) not in problem
+    assert result.stdout.count(str(truncated)) == 1 and result.stdout.count("truncated?") == 1
+    assert "valid" not in result.stdout  # records read before the cut are not a verdict on the file
+
+
+def test_a_truncated_file_counts_no_valid_items_in_json(tmp_path: Path) -> None:
+    truncated = write_inventory(tmp_path / "inventory.xml", {"A": 1, "B": 2, "C": 3})
+    truncated.write_bytes(truncated.read_bytes()[:-60])
+    result = run(str(truncated), "--format", "json")
+    report = json.loads(result.stdout)
+    assert (report["processing_state"], report["verdict"]) == ("failure", "not checked")
+    assert report["items_valid"] == 0
+    assert report["items_total"] >= 2 and report["error"].startswith(f"{truncated}:")
+    assert result.stderr == f"error: {report['error']}\n"  # machine formats keep one line on stderr
+
+
+def test_verdict_words_match_the_exit_status(tmp_path: Path) -> None:
+    clean = write_feed(tmp_path / "clean.txt", clean_rows())
+    broken = write_feed(tmp_path / "broken.txt", [dict(clean_rows()[0], condition="mint")])
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\x01")
+    for files, status, verdicts in (([clean], 0, ["ok"]), ([clean, broken], 1, ["ok", "errors"]),
+                                    ([broken, blob], 2, ["errors", "not checked"])):
+        text, data = run(*map(str, files)), run(*map(str, files), "--format", "json")
+        assert text.exit_code == data.exit_code == status
+        headers = [line for line in text.stdout.splitlines() if line and not line.startswith(" ")]
+        assert [line.rsplit(": ", 1)[1] for line in headers] == verdicts
+        assert [json.loads(line)["verdict"] for line in data.stdout.splitlines()] == verdicts
+
+
+@pytest.mark.parametrize(("writer", "what", "inputs"), [
+    (lambda path: write_catalog(path, {"A": "One"}), "an SFCC catalog export",
+     "--catalog {} --pricebook PRICEBOOK.xml"),
+    (lambda path: write_pricebook(path, {"A": "10"}), "an SFCC price book export",
+     "--catalog CATALOG.xml --pricebook {}"),
+], ids=["catalog", "pricebook"])
+def test_an_sfcc_export_is_named_with_the_command_that_makes_the_feed(
+        tmp_path: Path, writer: Callable[[Path], Path], what: str, inputs: str) -> None:
+    export = writer(tmp_path / "export.xml")
+    result = run(str(export))
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        f"{export}: not checked",
+        f"  this is {what}, not a TikTok feed. Run `sfcc-connector export {inputs.format(export)} "
+        "--site-id SITE --out DIR` on it and check the feed it writes"]
+    report = json.loads(run(str(export), "--format", "json").stdout)
+    assert report["kind"] is None and "namespace" not in report["error"]
+
+
+def test_a_site_export_archive_is_named_too(tmp_path: Path) -> None:
+    archive = tmp_path / "site-export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("site-export/catalogs/master/catalog.xml", "<catalog/>")
+    result = run(str(archive))
+    assert result.exit_code == 2
+    assert "zip archive (an SFCC site export?), not a TikTok feed. Unzip it, run `sfcc-connector export" \
+        in result.stdout
