@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import secrets
 from typing import Any
 from urllib.parse import unquote
 
 from flask import Blueprint, current_app, jsonify, request
 
+from simulator.envelope import envelope
 from simulator.flows import UPDATE_TYPES
 from simulator.products import get_product, search_products
 from simulator.shop import PRODUCT_STATUSES
@@ -41,16 +41,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def envelope(code: int, message: str, data: Any = None) -> dict[str, Any]:
-    """TikTok's answer shape: code 0 means success."""
-    return {
-        "code": code,
-        "message": message,
-        "request_id": secrets.token_hex(16),
-        "data": {} if data is None else data,
-    }
 
 
 @tiktok_api.errorhandler(ApiError)

@@ -9,22 +9,38 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from simulator.api import envelope, sim_api, tiktok_api
+from simulator.api import sim_api, tiktok_api
+from simulator.auth_api import auth_api
+from simulator.envelope import envelope
+from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
 from simulator.runner import JobRunner
 from simulator.store import Store
 
 INTERNAL_ERROR = 50000
 
 
-def create_app(store: Store, runner: JobRunner) -> Flask:
-    """The app over one store; handlers reach both through `app.extensions["sim"]`."""
+def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_data_key: str) -> Flask:
+    """The app over one store; handlers reach the store, runner and keys through `app.extensions["sim"]`."""
     app = Flask("simulator")
     app.json.sort_keys = False
-    app.extensions["sim"] = {"store": store, "runner": runner}
+    app.extensions["sim"] = {"store": store, "runner": runner, "external_data_key": external_data_key}
+    install(app, partner)
     app.register_blueprint(tiktok_api)
     app.register_blueprint(sim_api)
+    app.register_blueprint(auth_api)
+
+    @app.errorhandler(NotFound)
+    def invalid_path(error: NotFound):
+        """TikTok's gateway answer for a path no endpoint serves (observed: HTTP 404, 36009009)."""
+        message = "Invalid path. The specified path does not match any available endpoint."
+        return jsonify(envelope(INVALID_PATH, message)), 404
+
+    @app.errorhandler(MethodNotAllowed)
+    def invalid_method(error: MethodNotAllowed):
+        message = "Invalid method. The HTTP method used is not supported by this endpoint."
+        return jsonify(envelope(INVALID_METHOD, message)), 405
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -7,7 +7,6 @@ One port keeps a local run zero-configuration: the default tenant's WebDAV host 
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 import urllib.request
@@ -17,11 +16,16 @@ from types import TracebackType
 from cheroot import wsgi
 
 from simulator.app import create_app
+from simulator.credentials import FILE_NAME as CREDENTIALS_FILE
+from simulator.credentials import resolve as resolve_credentials
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
+from simulator.gateway import PartnerApp
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
+from simulator.shops import register
 from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
+from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
 
 STARTUP_TIMEOUT_S = 15.0
 # How often cheroot's accept loop wakes, so how late it notices a stop; cheroot's own choice on Windows.
@@ -41,12 +45,22 @@ class SimServer:
         dav_password: str | None = None,
         external_business_id: str = DEFAULT_TENANT_ID,
         region: str = DEFAULT_REGION,
+        *,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+        external_data_key: str | None = None,
+        access_token_lifetime_s: int = ACCESS_TOKEN_LIFETIME_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
-        self.dav_user = dav_user or "sim-" + secrets.token_urlsafe(6)
-        self.dav_password = dav_password or secrets.token_urlsafe(18)
+        # Given values win; the rest come from the data dir's credentials file, or are generated, at start.
+        self._given = {
+            "dav_user": dav_user, "dav_password": dav_password, "app_key": app_key,
+            "app_secret": app_secret, "external_data_key": external_data_key,
+        }
+        self.dav_user = self.dav_password = self.app_key = self.app_secret = self.external_data_key = ""
+        self.access_token_lifetime_s = access_token_lifetime_s
         self.external_business_id = external_business_id
         self.region = region
         self._server: wsgi.Server | None = None
@@ -63,12 +77,21 @@ class SimServer:
     def dav_url(self) -> str:
         return self.base_url + DAV_MOUNT
 
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / CREDENTIALS_FILE
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        keys = resolve_credentials(self.data_dir, **self._given)
+        self.dav_user, self.dav_password = keys.dav_user, keys.dav_password
+        self.app_key, self.app_secret = keys.app_key, keys.app_secret
+        self.external_data_key = keys.external_data_key
         self.store = Store(self.data_dir)
         self.runner = JobRunner(self.store, self.data_dir)
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
-        app = create_app(self.store, self.runner)
+        partner = PartnerApp(self.app_key, self.app_secret, self.access_token_lifetime_s)
+        app = create_app(self.store, self.runner, partner, self.external_data_key)
         dispatcher = wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app})
         self._server = wsgi.Server(
             (self.host, self.port), dispatcher, numthreads=WORKER_THREADS, server_name="tiktok-sim"
@@ -78,10 +101,11 @@ class SimServer:
         self._server.expiration_interval = ACCEPT_POLL_S
         self._server.prepare()
         self.port = self._server.bind_addr[1]
-        self.store.put_tenant(
+        register(
+            self.store,
             Tenant(
                 self.external_business_id, self.base_url, self.dav_user, self.dav_password, region=self.region
-            )
+            ),
         )
         self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)

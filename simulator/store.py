@@ -1,4 +1,4 @@
-"""SQLite state of the simulated shop: tenants, processed files, jobs, products, SKUs, stock, history.
+"""SQLite state of the simulated shop: tenants, shops, tokens, processed files, jobs, products, SKUs, stock.
 
 The backend state lives here, apart from HTTP handling (moto's models/responses split), so the Flask
 handlers, the job steps and the tests all read the same tables. One connection per thread, WAL mode,
@@ -6,8 +6,9 @@ so the API answers while a job writes. Step modules run their own batched SQL on
 this module owns the schema, the connections, the job records and the batching every step shares.
 
 Two files: `shop.sqlite3` (products, SKUs, stock, processed files) and `jobs.sqlite3`
-(tenants, job records). A job applies a million-row feed in one shop transaction; with the job records
-in their own file, an alert that arrives meanwhile is still recorded and answered at once.
+(tenants, their Partner API shops, auth codes and tokens, job records). A job applies a million-row
+feed in one shop transaction; with the job records in their own file, an alert that arrives meanwhile
+is still recorded and answered at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     url TEXT NOT NULL, state TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
     steps TEXT NOT NULL DEFAULT '[]', counts TEXT NOT NULL DEFAULT '{}', issues TEXT NOT NULL DEFAULT '[]',
     report TEXT NOT NULL DEFAULT '{}', files TEXT NOT NULL DEFAULT '[]', error TEXT
+);
+CREATE TABLE IF NOT EXISTS shops (
+    tenant TEXT PRIMARY KEY, shop_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, region TEXT NOT NULL,
+    seller_type TEXT NOT NULL, cipher TEXT NOT NULL UNIQUE, code TEXT NOT NULL,
+    connected INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auth_codes (
+    digest TEXT PRIMARY KEY, tenant TEXT NOT NULL, app_key TEXT NOT NULL, expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS grants (
+    open_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, app_key TEXT NOT NULL,
+    refresh_digest TEXT NOT NULL UNIQUE, refresh_expires_at REAL NOT NULL, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    digest TEXT PRIMARY KEY, open_id TEXT NOT NULL, expires_at REAL NOT NULL
 );
 """
 _SHOP_SCHEMA = """
@@ -142,20 +159,21 @@ class Store:
         """This thread's shop connection (autocommit; use `transaction()` to group writes)."""
         return self._connect("shop")
 
-    def _jobs(self) -> sqlite3.Connection:
+    def registry(self) -> sqlite3.Connection:
+        """This thread's connection to `jobs.sqlite3`: tenants, their shops and tokens, job records."""
         return self._connect("jobs")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: everything inside lands together or not at all."""
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(self.connection()) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+
+    @contextmanager
+    def registry_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the registry, so a tenant and its shop are registered together."""
+        with _immediate(self.registry()) as conn:
+            yield conn
 
     def close(self) -> None:
         with self._lock:
@@ -166,7 +184,7 @@ class Store:
 
     # Tenants --------------------------------------------------------------------------------------
     def put_tenant(self, tenant: Tenant) -> None:
-        self._jobs().execute(
+        self.registry().execute(
             "INSERT INTO tenants (id, webdav_base, user, password, site_id, region, registered_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET webdav_base = excluded.webdav_base,"
             " user = excluded.user, password = excluded.password, site_id = excluded.site_id,"
@@ -184,7 +202,7 @@ class Store:
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         row = (
-            self._jobs()
+            self.registry()
             .execute(
                 "SELECT id, webdav_base, user, password, site_id, region FROM tenants WHERE id = ?",
                 (tenant_id,),
@@ -196,7 +214,7 @@ class Store:
     # Jobs -----------------------------------------------------------------------------------------
     def create_job(self, tenant: str, feed_type: str, update_type: str, url: str) -> int:
         now = time.time()
-        cur = self._jobs().execute(
+        cur = self.registry().execute(
             "INSERT INTO jobs (tenant, feed_type, update_type, url, state, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
             (tenant, feed_type, update_type, url, now, now),
@@ -208,19 +226,19 @@ class Store:
         names = sorted(fields)
         values = [json.dumps(fields[n]) if isinstance(fields[n], list | dict) else fields[n] for n in names]
         assignments = ", ".join(f"{n} = ?" for n in names)
-        self._jobs().execute(
+        self.registry().execute(
             f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?", (*values, time.time(), job_id)
         )
 
     def get_job(self, job_id: int) -> dict[str, Any] | None:
-        row = self._jobs().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self.registry().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job_dict(row) if row else None
 
     def list_jobs(self) -> list[dict[str, Any]]:
-        return [_job_dict(row) for row in self._jobs().execute("SELECT * FROM jobs ORDER BY id")]
+        return [_job_dict(row) for row in self.registry().execute("SELECT * FROM jobs ORDER BY id")]
 
     def unfinished_jobs(self) -> list[int]:
-        rows = self._jobs().execute("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id")
+        rows = self.registry().execute("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id")
         return [row[0] for row in rows]
 
     def clear_job_scratch(self, job_id: int) -> None:
@@ -228,6 +246,17 @@ class Store:
         conn = self.connection()
         for table in JOB_SCRATCH_TABLES:
             conn.execute(f"DELETE FROM temp.{table} WHERE job_id = ?", (job_id,))
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def job_batches(conn: sqlite3.Connection, sql: str, job_id: int) -> Iterator[list[sqlite3.Row]]:
