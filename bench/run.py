@@ -30,7 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-PROBES = (("/_sim/health", None), ("/product/202312/products/search?page_size=10", {}))
+PROBES = (("/_sim/health", None), ("/_sim/products?page_size=10", None))
 BARE_PARSE = (
     "import sys\nfrom lxml import etree\n"
     "for _, el in etree.iterparse(sys.argv[1], resolve_entities=False, no_network=True):\n"

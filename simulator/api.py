@@ -1,4 +1,6 @@
-"""HTTP handlers: the TikTok endpoints the cartridge calls, the product read API, and the sim's own API.
+"""HTTP handlers: the TikTok endpoints the cartridge calls, and the sim's own jobs API.
+
+The product API (TikTok's and `/_sim/products`) is in `product_api.py`.
 
 Handlers only translate HTTP to the store and the job runner and back (moto's responses.py role).
 Errors answer HTTP 200 with a non-zero `code`, as TikTok's Open API does (docs/formats.md section 6).
@@ -16,8 +18,6 @@ from flask import Blueprint, current_app, jsonify, request
 
 from simulator.envelope import envelope
 from simulator.flows import UPDATE_TYPES
-from simulator.products import get_product, search_products
-from simulator.shop import PRODUCT_STATUSES
 from simulator.store import Store
 from simulator.tenant import ForeignUrl, Tenant, check_folder_url, origin
 
@@ -26,9 +26,6 @@ MISSING_KEY = 40002
 BAD_VALUE = 40003
 UNKNOWN_TENANT = 40004
 URL_OUTSIDE_TENANT = 40005
-PRODUCT_NOT_FOUND = 12052032
-
-MAX_PAGE_SIZE = 100
 
 tiktok_api = Blueprint("tiktok", __name__)
 sim_api = Blueprint("sim", __name__)
@@ -145,49 +142,6 @@ def auth_callback():
     site_id = str(body.get("site_id") or "")
     _store().put_tenant(Tenant(tenant_id, base, user, password, site_id))
     return jsonify(envelope(0, "OK"))
-
-
-@tiktok_api.get("/product/202309/products/<product_id>")
-def product_get(product_id: str):
-    product = get_product(_store(), product_id)
-    if product is None:
-        raise ApiError(PRODUCT_NOT_FOUND, f"product {product_id} does not exist")
-    return jsonify(envelope(0, "Success", product))
-
-
-def _page_size() -> int:
-    raw = request.args.get("page_size", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ApiError(BAD_VALUE, f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw!r}")
-    return int(raw)
-
-
-def _page_after() -> int:
-    token = request.args.get("page_token", "")
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise ApiError(BAD_VALUE, f"page_token {token!r} is not a token this server gave out") from error
-
-
-@tiktok_api.post("/product/202312/products/search")
-def product_search():
-    """Cursor-paged search; `status` filters, absent or `ALL` means every status."""
-    body = request.get_json(force=True, silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        raise ApiError(NOT_JSON_OBJECT, "the request body is not a JSON object")
-    status = body.get("status") or None
-    if status == "ALL":
-        status = None
-    if status is not None and status not in PRODUCT_STATUSES:
-        raise ApiError(BAD_VALUE, f"status {status!r} is not allowed ({', '.join(PRODUCT_STATUSES)})")
-    products, total, last = search_products(_store(), status, _page_after(), _page_size())
-    token = base64.urlsafe_b64encode(str(last).encode()).decode() if last is not None else ""
-    return jsonify(
-        envelope(0, "Success", {"products": products, "total_count": total, "next_page_token": token})
-    )
 
 
 @sim_api.get("/_sim/health")

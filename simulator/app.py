@@ -15,6 +15,7 @@ from simulator.api import sim_api, tiktok_api
 from simulator.auth_api import auth_api
 from simulator.envelope import envelope
 from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
+from simulator.product_api import product_api
 from simulator.runner import JobRunner
 from simulator.store import Store
 
@@ -29,6 +30,7 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
     install(app, partner)
     app.register_blueprint(tiktok_api)
     app.register_blueprint(sim_api)
+    app.register_blueprint(product_api)
     app.register_blueprint(auth_api)
 
     @app.errorhandler(NotFound)

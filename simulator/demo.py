@@ -126,11 +126,12 @@ def _site_copy() -> Iterator[Path]:
 
 
 def _products(base_url: str) -> list[dict[str, Any]]:
+    """Every product from the simulator's own API, which has the item_group_id TikTok's answers lack."""
     found, token = [], ""
     while True:
-        answer = _get_json(f"{base_url}/product/202312/products/search?page_size=100&page_token={token}", {})
-        found += answer["data"]["products"]
-        token = answer["data"].get("next_page_token") or ""
+        answer = _get_json(f"{base_url}/_sim/products?page_size=100&page_token={token}")
+        found += answer["products"]
+        token = answer["next_page_token"]
         if not token:
             return found
 

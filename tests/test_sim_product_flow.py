@@ -44,7 +44,7 @@ def test_initial_feed_is_picked_up_reviewed_and_published(client: Client, quoted
     assert tee["id"].isdigit() and all(s["id"].isdigit() for s in tee["skus"])
     assert sorted(s["seller_sku"] for s in tee["skus"]) == ["TEE-M", "TEE-S"]
     mug = client.product("MUG")
-    assert mug["skus"][0]["price"] == {"amount": "12.5", "currency": "USD"}
+    assert mug["skus"][0]["price"] == {"currency": "USD", "sale_price": "12.5", "tax_exclusive_price": "12.5"}
     assert [h["status"] for h in mug["status_history"]] == ["PENDING", "ACTIVATE"]
     assert mug["history"][0]["file"] == name and "price" in mug["history"][0]["fields"]
     assert (client.server.data_dir / "uploads" / job["id"] / name).read_bytes() == feed(rows, quoted)
@@ -52,8 +52,8 @@ def test_initial_feed_is_picked_up_reviewed_and_published(client: Client, quoted
 
 def test_unknown_product_id_answers_tiktok_code(client: Client) -> None:
     for product_id in ("1729000000000000999", "abc"):
-        status, answer = client.api("GET", f"/product/202309/products/{product_id}")
-        assert (status, answer["code"]) == (200, 12052032), answer
+        answer = client.tiktok_product(product_id)
+        assert answer["code"] == 12052032 and answer["data"] is None, answer
 
 
 def test_temp_and_tracking_files_are_ignored(client: Client) -> None:
@@ -128,18 +128,19 @@ def test_search_pages_with_a_cursor_and_filters_by_status(client: Client) -> Non
     seen, token = [], ""
     while True:
         page = client.search(page_size=3, token=token)
-        seen += [p["item_group_id"] for p in page["products"]]
+        seen += [sku["seller_sku"] for p in page["products"] for sku in p["skus"]]
         if not (token := page["next_page_token"]):
             break
-    assert sorted(seen) == sorted(r["item_group_id"] for r in rows) and len(seen) == len(set(seen))
-    failed = client.search(status="FAILED")
-    assert [p["item_group_id"] for p in failed["products"]] == ["FAILS"] and failed["total_count"] == 1
-    assert client.search(status="ACTIVATE")["total_count"] == 7
-    for query in ("page_size=101", "page_size=0", "page_size=x", "page_size=5&page_token=%21%21"):
-        _, answer = client.api("POST", f"/product/202312/products/search?{query}", {})
-        assert answer["code"] != 0, (query, answer)
-    _, answer = client.api("POST", "/product/202312/products/search?page_size=5", {"status": "NOPE"})
-    assert answer["code"] != 0 and "status" in answer["message"]
+    assert sorted(seen) == sorted(r["sku_id"] for r in rows) and len(seen) == len(set(seen))
+    failed = client.search({"status": "FAILED"})
+    assert [p["skus"][0]["seller_sku"] for p in failed["products"]] == ["X"] and failed["total_count"] == 1
+    assert client.search({"status": "ACTIVATE"})["total_count"] == 7
+    for query in ({"page_size": "101"}, {"page_size": "0"}, {"page_size": "x"}, {},
+                  {"page_size": "5", "page_token": "!!"}):
+        _, answer = client.partner.post("/product/202312/products/search", {}, **query)
+        assert answer["code"] in (12019108, 12019109), (query, answer)
+    _, answer = client.partner.post("/product/202312/products/search", {"status": "NOPE"}, page_size="5")
+    assert answer["code"] == 12052910 and "status" in answer["message"]
 
 
 def test_restart_keeps_products_and_jobs(tmp_path: Path) -> None:

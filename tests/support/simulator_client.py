@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fixtures.sample import feed_line
 from simulator.feedfile import PRODUCT_COLUMNS as COLUMNS
 from simulator.server import SimServer
 from support.net import basic_auth, request
+from support.partner import PartnerClient, for_server
 from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER
 from support.waiting import wait_for
 
@@ -135,31 +138,43 @@ class Client:
 
         return wait_for(finished, f"job {job_id} to finish")
 
-    def search(self, status: str | None = None, page_size: int = 100, token: str = "") -> dict[str, Any]:
-        _, answer = self.api(
-            "POST",
-            f"/product/202312/products/search?page_size={page_size}&page_token={token}",
-            {"status": status} if status else {},
-        )
+    @cached_property
+    def partner(self) -> PartnerClient:
+        """Signed Partner API calls as the server's default tenant, authorized on first use."""
+        return for_server(self.server)
+
+    def search(self, body: dict[str, Any] | None = None, page_size: int = 100, token: str = "",
+               version: str = "202502") -> dict[str, Any]:
+        """One page of TikTok's Search Products, signed, as the default tenant's shop."""
+        query = {"page_size": str(page_size), **({"page_token": token} if token else {})}
+        _, answer = self.partner.post(f"/product/{version}/products/search", body or {}, **query)
         assert answer["code"] == 0, answer
         return answer["data"]
 
-    def products(self, status: str | None = None) -> list[dict[str, Any]]:
+    def tiktok_product(self, product_id: str) -> dict[str, Any]:
+        """TikTok's Get Product answer (the whole envelope), signed, as the default tenant's shop."""
+        return self.partner.get(f"/product/202309/products/{product_id}")[1]
+
+    def products(self, status: str | None = None, **query: str) -> list[dict[str, Any]]:
+        """Every tenant's products from the simulator's own API, with item_group_id, stock and warnings."""
         found, token = [], ""
+        query = {**({"status": status} if status else {}), **query}
         while True:
-            page = self.search(status, token=token)
+            status_code, page = self.api("GET", "/_sim/products?" + urlencode({**query, "page_token": token}))
+            assert status_code == 200, page
             found += page["products"]
             if not (token := page["next_page_token"]):
                 return found
 
     def product_by_id(self, product_id: str) -> dict[str, Any]:
-        """The full product (with history), as GET products/{id} shows it."""
-        _, answer = self.api("GET", f"/product/202309/products/{product_id}")
-        return answer["data"]
+        """Everything the simulator knows of one product, histories included."""
+        status, product = self.api("GET", f"/_sim/products/{product_id}")
+        assert status == 200, product
+        return product
 
     def product(self, group: str) -> dict[str, Any]:
         """The full product for an item_group_id."""
-        (summary,) = [p for p in self.products() if p["item_group_id"] == group]
+        (summary,) = self.products(item_group_id=group)
         return self.product_by_id(summary["id"])
 
 
