@@ -26,6 +26,7 @@ from connector.records import (
     required_attribute,
     text_of,
 )
+from connector.xmlsafe import open_iterparse
 
 CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -127,6 +128,19 @@ def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]
         else:
             yield reader.assignment(element)
         release(element)
+
+
+def catalog_id(path: Path) -> str:
+    """The root's `catalog-id`: files with the same ID (a full export, a delta import) are one catalog.
+
+    Reads the first element only; call it after `read_catalog`, which tells a file that is no catalog.
+    """
+    events = open_iterparse(path, events=("start",))
+    try:
+        _, root = next(events)
+    finally:
+        events.close()
+    return required_attribute(path, root, "catalog-id")
 
 
 # Slots of the per-product best-value lists in `_CatalogReader.product`.

@@ -49,10 +49,18 @@ def _user_errors() -> Iterator[None]:
         sys.exit(1)
 
 
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--catalog", "catalogs", multiple=True, type=_FILE,
                      help="SFCC catalog export (repeat: master catalog, storefront catalog, ...)."),
+        click.option("--site-catalog", type=_FILE, envvar="SFCC_SITE_CATALOG",
+                     help="The site (storefront) catalog: only its assignments make a product a site product "
+                          "and give product_category. Default: the only --catalog, else the one that assigns "
+                          "products but defines none ($SFCC_SITE_CATALOG)."),
         click.option("--pricebook", "pricebooks", multiple=True, type=_FILE,
                      help="SFCC price book export (repeat: list and sale books; the lowest price wins)."),
         click.option("--inventory", "inventories", multiple=True, type=_FILE,
@@ -102,7 +110,7 @@ def _site_inputs(params: dict[str, Any], site_id: str) -> SiteInputs:
     extra = {key: params[key] for key in ("image_base_url", "storefront_url") if params.get(key)}
     return SiteInputs(catalogs=tuple(params["catalogs"]), pricebooks=tuple(params["pricebooks"]),
                       inventories=tuple(params["inventories"]), site_id=site_id,
-                      locale=params["locale"], **extra)
+                      locale=params["locale"], site_catalog=params.get("site_catalog"), **extra)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +123,8 @@ def main() -> None:
 @click.option("--delta", "mode", flag_value="delta",
               help="Send new and changed SKUs only (default once a snapshot exists).")
 @click.option("--inventory-only", "mode", flag_value="inventory", help="Only export and alert inventory.")
+@click.option("--no-inventory", is_flag=True,
+              help="Do not export the inventory lists (by default every sync with --inventory sends them).")
 @_input_options
 @_settings_options
 @click.option("--cartridge-compat", is_flag=True,
@@ -125,22 +135,31 @@ def main() -> None:
 def sync(**params: Any) -> None:
     """Write the feeds, drop them on the instance's WebDAV and alert TikTok.
 
+    With --inventory, every sync (full, delta or default) also exports and alerts the inventory, as
+    the cartridge's inventory job does on its schedule; a delta sync only when a stock figure changed.
+    An export summary (skipped products, empty values) goes to stderr.
+
     A run whose drop or alert fails stays in the state dir's outbox and is finished by the next run.
     """
     settings = _settings(params)
     mode = params["mode"] or "auto"
     if mode == "inventory" and not params["inventories"]:
         raise click.UsageError("--inventory-only needs at least one --inventory file")
+    if mode == "inventory" and params["no_inventory"]:
+        raise click.UsageError("--inventory-only cannot be combined with --no-inventory")
     if mode != "inventory" and not (params["catalogs"] and params["pricebooks"]):
         raise click.UsageError("a product sync needs at least one --catalog and one --pricebook")
     with _user_errors():
-        syncer = Syncer(settings, click.echo)
+        syncer = Syncer(settings, click.echo, _echo_err)
         try:
+            delta = False
             if mode != "inventory":
-                syncer.sync_products(_site_inputs(params, settings.site_id), mode,
-                                     partial=params["partial"], cartridge_compat=params["cartridge_compat"])
-            if mode == "inventory" or (mode == "full" and params["inventories"]):
-                syncer.sync_inventory(tuple(params["inventories"]))
+                run = syncer.sync_products(_site_inputs(params, settings.site_id), mode,
+                                           partial=params["partial"],
+                                           cartridge_compat=params["cartridge_compat"])
+                delta = run.mode == "delta"
+            if params["inventories"] and not params["no_inventory"]:
+                syncer.sync_inventory(tuple(params["inventories"]), only_if_changed=delta)
         finally:
             syncer.close()
 
@@ -166,6 +185,8 @@ def export(**params: Any) -> None:
             with Background(write_inventory_export, copy_args, worth_a_process(inventories)) as copy:
                 files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now)
                 click.echo(f"wrote {files.feed}: {files.rows} rows")
+                for line in files.summary.lines(files.rows):
+                    _echo_err(line)
                 if inventories:
                     click.echo(f"wrote {path}: {copy.result()} inventory records")
         except BaseException:

@@ -13,14 +13,16 @@ from pathlib import Path
 from connector.feed import write_product_feed
 from connector.names import feed_file_name
 from connector.scan import SiteInputs, scan_site
+from connector.summary import ExportSummary
 
 
 @dataclass(frozen=True)
 class ExportFiles:
-    """What `export_full` wrote: the feed file and its number of product rows."""
+    """What `export_full` wrote: the feed file, its number of product rows, the export summary."""
 
     feed: Path
     rows: int
+    summary: ExportSummary
 
 
 def export_full(inputs: SiteInputs, out_dir: Path, now: datetime) -> ExportFiles:
@@ -29,4 +31,4 @@ def export_full(inputs: SiteInputs, out_dir: Path, now: datetime) -> ExportFiles
     path = out_dir / feed_file_name(inputs.site_id, inputs.locale, now)
     with scan_site(inputs, now) as scan:
         rows = write_product_feed(scan.rows(), path)
-    return ExportFiles(feed=path, rows=rows)
+    return ExportFiles(feed=path, rows=rows, summary=scan.summary)

@@ -41,7 +41,8 @@ class FeedRow(NamedTuple):
 
 FEED_HEADER: tuple[str, ...] = FeedRow._fields
 
-_TAG = re.compile(r"<[^>]*>")
+# The cartridge's pattern `<([^>]+)>` (ProductFieldMapper.ds, productDescription): a literal `<>` stays.
+_TAG = re.compile(r"<[^>]+>")
 # Values come from XML, which cannot hold NUL: joining on it lets a whole row be sanitised with a
 # few C-level replaces instead of one call per field.
 _JOIN = "\0"
@@ -116,7 +117,7 @@ def variation_json(properties: Sequence[tuple[str, str]]) -> str:
 
 
 def strip_tags(markup: str) -> str:
-    """Delete every `<...>` sequence; entities stay as they are (the cartridge does not decode)."""
+    """Delete every non-empty `<...>` sequence; entities stay as they are (the cartridge does not decode)."""
     return _TAG.sub("", markup)
 
 

@@ -2,6 +2,11 @@
 
 Every record is checked against the schema's value types while it streams past, so a copy made
 from it (the inventory export) never carries a value SFCC would reject.
+
+In stock means ATS > 0 or perpetual, the test the cartridge itself writes for its `onlineandinstock`
+field (ProductFieldMapper.ds): allocation alone says nothing once orders have used it up. A record
+without `ats` (store lists often have none) gets the platform's formula, allocation plus
+preorder/backorder allocation minus turnover minus on-order.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
@@ -28,7 +34,8 @@ from connector.xmlsafe import XmlInputError
 INVENTORY_NS = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 _NS_DECLARATION = f' xmlns="{INVENTORY_NS}"'
 _HANDLING = frozenset({"none", "preorder", "backorder"})
-_AMOUNTS = frozenset({"allocation", "ats", "preorder-backorder-allocation"})
+# Each amount's sign in the platform's ATS formula (dw.catalog.ProductInventoryRecord.getATS).
+_ATS_TERMS = {"allocation": 1, "preorder-backorder-allocation": 1, "turnover": -1, "on-order": -1}
 _SIGNED_AMOUNTS = frozenset({"on-order", "turnover"})
 _TIMESTAMPS = frozenset({"allocation-timestamp", "in-stock-datetime"})
 
@@ -44,11 +51,12 @@ class ListHeader:
 
 @dataclass(frozen=True, slots=True)
 class StockRecord:
-    """One record of the last ListHeader: in stock when ATS > 0, allocation > 0 or perpetual."""
+    """One record of the last ListHeader: in stock when ATS > 0 or perpetual (module docstring)."""
 
     product_id: str
     in_stock: bool
     xml: str = ""
+    ats_positive: bool = False
 
 
 def read_inventory(path: Path, with_xml: bool = False) -> Iterator[ListHeader | StockRecord]:
@@ -85,16 +93,18 @@ def _header(path: Path, header: etree._Element, with_xml: bool) -> ListHeader:
 
 def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
     product_id = required_attribute(path, record, "product-id")
-    in_stock = False
+    perpetual = False
+    ats: Decimal | None = None
+    formula = Decimal(0)
     for child in record:
         tag = local(child.tag)
-        if tag in _AMOUNTS:
-            amount = parse_decimal(path, child, text_of(child), tag)
-            in_stock = in_stock or (amount > 0 and tag != "preorder-backorder-allocation")
-        elif tag in _SIGNED_AMOUNTS:
-            parse_decimal(path, child, text_of(child), tag, signed=True)
+        if tag == "ats":
+            ats = parse_decimal(path, child, text_of(child), tag)
+        elif tag in _ATS_TERMS:
+            amount = parse_decimal(path, child, text_of(child), tag, signed=tag in _SIGNED_AMOUNTS)
+            formula += _ATS_TERMS[tag] * amount
         elif tag == "perpetual":
-            in_stock = parse_bool(path, child) is True or in_stock
+            perpetual = parse_bool(path, child) is True
         elif tag in _TIMESTAMPS:
             parse_datetime(path, child)
         elif tag == "in-stock-date":
@@ -103,7 +113,8 @@ def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
             raise XmlInputError(
                 path, child.sourceline, tag, f"not none/preorder/backorder: {text_of(child)!r}"
             )
-    return StockRecord(product_id, in_stock, serialise(record) if with_xml else "")
+    positive = (formula if ats is None else ats) > 0
+    return StockRecord(product_id, perpetual or positive, serialise(record) if with_xml else "", positive)
 
 
 def _date(path: Path, element: etree._Element) -> None:

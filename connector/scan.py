@@ -3,17 +3,22 @@
 The scan streams every input once into a scratch SQLite file (batched inserts, no journal: the
 file is thrown away), so memory does not grow with the catalog. Masters, variants, assignments,
 prices and stock may come in any order and any file; they are joined when rows are emitted.
+
+The site catalog decides, as on the platform (docs/formats.md 2.1): only its category assignments
+make a product a site product (`ProductMgr.queryAllSiteProducts()`) and give `product_category`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import marshal
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +27,24 @@ from connector.catalog import (
     ImageGroup,
     Product,
     VariationAttribute,
+    catalog_id,
     read_catalog,
 )
 from connector.feed import FeedRow, SkuFacts, build_row, price_text
 from connector.inventory import ListHeader, read_inventory
 from connector.pricebook import PriceBook, read_pricebook
 from connector.scratch import Background, Scratch, worth_a_process
+from connector.summary import (
+    EXAMPLES,
+    MASTER,
+    NO_PRICE,
+    NOT_IN_SITE,
+    OFFLINE,
+    PRODUCT_SET,
+    VARIATION_GROUP,
+    ExportSummary,
+    Tally,
+)
 
 DEFAULT_LOCALE = "en_US"
 DEFAULT_IMAGE_BASE_URL = "https://images.example.com/on/demandware.static/-/Sites-catalog/default/images/"
@@ -41,13 +58,15 @@ CREATE TABLE product(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind INTE
 CREATE TABLE variant(variant TEXT PRIMARY KEY, master TEXT, pos INTEGER, dflt INTEGER) WITHOUT ROWID;
 CREATE TABLE vgroup(id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE shared_attr(vid TEXT PRIMARY KEY, attr BLOB) WITHOUT ROWID;
-CREATE TABLE assignment(seq INTEGER PRIMARY KEY, id TEXT, cat TEXT, prim INTEGER);
+CREATE TABLE assignment(seq INTEGER PRIMARY KEY, id TEXT, cat TEXT, prim INTEGER, file INTEGER);
+CREATE TABLE site_file(file INTEGER PRIMARY KEY);
 """
 # Prices and stock live in their own file, loaded by a second process while the catalogs load here;
 # the scan attaches it, and SQLite finds its unqualified table names there.
 _SIDE_SCHEMA = """
 CREATE TABLE price(id TEXT PRIMARY KEY, amount REAL) WITHOUT ROWID;
-CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, PRIMARY KEY(list, id)) WITHOUT ROWID;
+CREATE TABLE stock(list INTEGER, id TEXT, instock INTEGER, dflt INTEGER, ats_pos INTEGER,
+    PRIMARY KEY(list, id)) WITHOUT ROWID;
 """
 _INSERT_PRODUCT = (
     "INSERT OR REPLACE INTO product(id, kind, online, name, short, long, brand, msku, images, "
@@ -56,20 +75,30 @@ _INSERT_PRODUCT = (
 _INSERT_VARIANT = "INSERT OR REPLACE INTO variant VALUES (?,?,?,?)"  # a later master definition wins
 _INSERT_VGROUP = "INSERT OR IGNORE INTO vgroup VALUES (?)"
 _INSERT_SHARED = "INSERT OR REPLACE INTO shared_attr VALUES (?,?)"
-_INSERT_ASSIGNMENT = "INSERT INTO assignment(id, cat, prim) VALUES (?,?,?)"
+_INSERT_ASSIGNMENT = "INSERT INTO assignment(id, cat, prim, file) VALUES (?,?,?,?)"
 _UPSERT_PRICE = (
     "INSERT INTO price VALUES (?,?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount "
     "WHERE excluded.amount < price.amount"
 )
-_INSERT_STOCK = "INSERT OR REPLACE INTO stock VALUES (?,?,?,?)"
+_INSERT_STOCK = "INSERT OR REPLACE INTO stock VALUES (?,?,?,?,?)"
 
 # :n is the number of lists with default-instock true (1 when there is no inventory input at all):
 # a SKU with no record in such a list counts as in stock there, as on the platform.
+# `site_file` lists the site catalog's files. `category` holds each product's primary category in it, else its
+# first assignment there; `site_product` the products it assigns plus the variants of those masters.
+# `zero_ats` the defined products whose inventory records all have ATS <= 0 (kept out of deletes).
 _DERIVE = """
 CREATE INDEX variant_master ON variant(master, pos);
 CREATE TABLE category(id TEXT PRIMARY KEY, cat TEXT) WITHOUT ROWID;
-INSERT OR IGNORE INTO category SELECT id, cat FROM assignment ORDER BY id, prim DESC, seq;
+INSERT OR IGNORE INTO category SELECT id, cat FROM assignment WHERE file IN (SELECT file FROM site_file)
+    ORDER BY id, prim DESC, seq;
 DELETE FROM variant WHERE master NOT IN (SELECT id FROM product);
+CREATE TABLE site_product(id TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO site_product SELECT id FROM category;
+INSERT OR IGNORE INTO site_product SELECT v.variant FROM variant v JOIN category c ON c.id = v.master;
+CREATE TABLE zero_ats(id TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO zero_ats SELECT id FROM stock WHERE id IN (SELECT id FROM product)
+    GROUP BY id HAVING MAX(ats_pos) = 0;
 CREATE TABLE sku_stock(id TEXT PRIMARY KEY, instock INTEGER) WITHOUT ROWID;
 INSERT INTO sku_stock SELECT id, MAX(instock) = 1 OR SUM(dflt) < :n FROM stock GROUP BY id;
 CREATE TABLE master_stock(master TEXT PRIMARY KEY, instock INTEGER) WITHOUT ROWID;
@@ -90,6 +119,7 @@ SELECT p.id, p.name, p.short, p.long, p.brand, p.msku, p.images, p.vals, v.maste
     CASE WHEN v.master IS NULL THEN COALESCE(s.instock, :n > 0) ELSE COALESCE(ms.instock, 0) END,
     d.variant
 FROM product p
+JOIN site_product sp ON sp.id = p.id
 LEFT JOIN variant v ON v.variant = p.id
 LEFT JOIN price pp ON pp.id = p.id
 LEFT JOIN price mp ON mp.id = v.master
@@ -102,6 +132,29 @@ WHERE p.kind = {_KIND_ITEM} AND p.online = 1 AND COALESCE(pp.amount, mp.amount) 
 ORDER BY p.seq
 """
 
+# Every product of the catalogs that gets no row, with the first reason in the cartridge's order:
+# site product (1.10), then type (1.9 candidates), then online, then price (1.9 filters).
+_SKIPPED = f"""
+SELECT reason, COUNT(*), GROUP_CONCAT(CASE WHEN nth <= {EXAMPLES} THEN id END, char(31)) FROM (
+    SELECT id, reason, ROW_NUMBER() OVER (PARTITION BY reason ORDER BY seq) AS nth FROM (
+        SELECT p.id, p.seq, CASE
+            WHEN NOT EXISTS (SELECT 1 FROM site_product sp WHERE sp.id = p.id) THEN '{NOT_IN_SITE}'
+            WHEN p.kind = {_KIND_MASTER} THEN '{MASTER}'
+            WHEN p.kind = {_KIND_SET} THEN '{PRODUCT_SET}'
+            WHEN EXISTS (SELECT 1 FROM vgroup g WHERE g.id = p.id) THEN '{VARIATION_GROUP}'
+            WHEN p.online = 0 THEN '{OFFLINE}'
+            WHEN COALESCE((SELECT amount FROM price WHERE id = p.id), (SELECT mp.amount FROM variant v
+                JOIN price mp ON mp.id = v.master WHERE v.variant = p.id)) IS NULL THEN '{NO_PRICE}'
+            END AS reason
+        FROM product p)
+    WHERE reason IS NOT NULL)
+GROUP BY reason
+"""
+
+
+class SiteCatalogError(ValueError):
+    """The site catalog cannot be told, or assigns none of the products: nothing would be exported."""
+
 
 @dataclass(frozen=True)
 class SiteInputs:
@@ -109,6 +162,8 @@ class SiteInputs:
 
     `currency` is the site currency; None takes it from the first applicable price book.
     `storefront_url` may contain `{site_id}`; rows link to `<storefront_url>/<product id>.html`.
+    `site_catalog` names the site (storefront) catalog; None tells it from the catalogs
+    (docs/formats.md 2.1). It is read as one of the catalogs when it is not among them.
     """
 
     catalogs: tuple[Path, ...]
@@ -120,6 +175,44 @@ class SiteInputs:
     storefront_url: str = DEFAULT_STOREFRONT_URL
     google_product_category: str = "Apparel & Accessories"
     currency: str | None = None
+    site_catalog: Path | None = None
+
+    @property
+    def catalog_files(self) -> tuple[Path, ...]:
+        """Every catalog to read: the given ones, plus the site catalog when it is not among them."""
+        site = self.site_catalog
+        if site is None or site.resolve() in {path.resolve() for path in self.catalogs}:
+            return self.catalogs
+        return (*self.catalogs, site)
+
+
+@dataclass
+class _Catalog:
+    """What one catalog (one `catalog-id`, maybe several files) holds, to tell the site catalog."""
+
+    catalog_id: str
+    paths: list[Path]
+    indices: list[int]  # positions of its files among the catalog files: `assignment.file`
+    products: int = 0
+    assignments: int = 0
+
+    def add(self, other: _Catalog) -> None:
+        self.paths += other.paths
+        self.indices += other.indices
+        self.products += other.products
+        self.assignments += other.assignments
+
+    @property
+    def files(self) -> str:
+        return ", ".join(map(str, self.paths))
+
+    @property
+    def marks(self) -> str:
+        return ",".join("?" * len(self.indices))
+
+    def describe(self) -> str:
+        return (f"{self.catalog_id} in {self.files} ({self.products} products, "
+                f"{self.assignments} category assignments)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +241,7 @@ class SiteScan:
         self._db = self._scratch.db
         self._add = self._scratch.add
         self._default_lists = 0
+        self.summary = ExportSummary()
 
     def rows(self) -> Iterator[FeedRow]:
         """Every sellable SKU's feed row: online, priced variants, simple, option and bundle products."""
@@ -158,6 +252,8 @@ class SiteScan:
         master_of = functools.lru_cache(maxsize=4096)(self._master)
         price_of = functools.lru_cache(maxsize=4096)(functools.partial(price_text, currency=self.currency))
         urls_of = functools.lru_cache(maxsize=4096)(functools.partial(_image_urls, inputs.image_base_url))
+        summary = self.summary
+        summary.skus, summary.no_category, summary.no_image, summary.no_brand = 0, Tally(), Tally(), Tally()
         for (
             sku,
             name,
@@ -173,6 +269,7 @@ class SiteScan:
             in_stock,
             default_variant,
         ) in self._db.execute(_ROWS, {"n": self._default_lists}):
+            summary.skus += 1
             own_values = _unpack(vals, {})
             own_images = _decode_images(images)
             master = master_of(master_id) if master_id else None
@@ -182,12 +279,16 @@ class SiteScan:
             else:
                 paths = _select_images(own_images, own_values) or _select_images(master.images, own_values)
                 name, short, long = name or master.name, short or master.short, long or master.long
-                brand, msku = brand or master.brand, msku or master.msku
                 properties = tuple(
                     (display, values.get(own_values[key], own_values[key]))
                     for key, display, values in master.attributes
                     if own_values.get(key)
                 )
+            brand, msku = brand or (master.brand if master else ""), msku or (master.msku if master else "")
+            for empty, tally in ((not category, summary.no_category), (not paths, summary.no_image),
+                                 (not (brand or msku), summary.no_brand)):
+                if empty:
+                    tally.add(sku)
             yield build_row(
                 SkuFacts(
                     sku_id=sku,
@@ -209,6 +310,16 @@ class SiteScan:
                     or (master.vals.get("condition", "") if master else ""),
                 )
             )
+
+    def deletable(self, sku_ids: Iterable[str]) -> Iterator[str]:
+        """The IDs of `sku_ids` that go in the delete feed: all but products that still exist and whose
+        inventory records all have ATS <= 0 (FeedTrackerUtils.js 194-203: TikTok keeps those listed).
+        """
+        ids = iter(sku_ids)
+        while batch := list(islice(ids, 500)):
+            query = f"SELECT id FROM zero_ats WHERE id IN ({','.join('?' * len(batch))})"
+            kept = {sku for (sku,) in self._db.execute(query, batch)}
+            yield from (sku for sku in batch if sku not in kept)
 
     def close(self) -> None:
         """Drop the scratch database."""
@@ -233,28 +344,34 @@ class SiteScan:
         args = (side, inputs.pricebooks, inputs.inventories, now, inputs.currency or "")
         with Background(_load_side, args, worth_a_process(side_inputs)) as prices_and_stock:
             self._db.execute("BEGIN")
-            self._load_catalogs(now)
+            catalogs = self._load_catalogs(now)
             self._scratch.flush()
             self._db.execute("COMMIT")
+            self._choose_site_catalog(catalogs)
             self.currency, self._default_lists = prices_and_stock.result()
         self._db.execute("ATTACH DATABASE ? AS side", (str(side),))
         self._db.execute("BEGIN")
         for statement in _DERIVE.split(";"):
             if statement.strip():
-                self._db.execute(statement, {"n": self._default_lists} if ":n" in statement else {})
+                self._db.execute(statement, {"n": self._default_lists})
         self._db.execute("COMMIT")
+        for reason, count, examples in self._db.execute(_SKIPPED):
+            self.summary.skipped[reason] = Tally(count, examples.split("\x1f") if examples else [])
 
-    def _load_catalogs(self, now: datetime) -> None:
+    def _load_catalogs(self, now: datetime) -> list[_Catalog]:
         context = CatalogContext(self.inputs.site_id, self.inputs.locale, now)
         deleted: set[str] = set()
         pending_delete: set[str] = set()
-        for path in self.inputs.catalogs:
+        catalogs: dict[str, _Catalog] = {}
+        for index, path in enumerate(self.inputs.catalog_files):
+            counts = _Catalog("", [path], [index])
             for record in read_catalog(path, context):
                 if isinstance(record, Product):
                     if record.deleted:
                         deleted.add(record.product_id)
                         pending_delete.add(record.product_id)
                     else:
+                        counts.products += 1
                         pending_delete.discard(record.product_id)
                         self._add_product(record)
                 elif isinstance(record, VariationAttribute):
@@ -268,12 +385,68 @@ class SiteScan:
                         (record.product_id, record.category_id),
                     )
                 else:
+                    counts.assignments += 1
                     self._add(
-                        _INSERT_ASSIGNMENT, (record.product_id, record.category_id, int(record.primary))
+                        _INSERT_ASSIGNMENT,
+                        (record.product_id, record.category_id, int(record.primary), index),
                     )
+            identity = catalog_id(path)  # after read_catalog, which names a file that is no catalog
+            if identity in catalogs:
+                catalogs[identity].add(counts)
+            else:
+                catalogs[identity] = dataclasses.replace(counts, catalog_id=identity)
         self._scratch.flush()
         self._db.executemany("DELETE FROM product WHERE id = ?", ((pid,) for pid in pending_delete))
         self.deleted_ids = frozenset(deleted)
+        return list(catalogs.values())
+
+    def _choose_site_catalog(self, catalogs: list[_Catalog]) -> None:
+        """Record the site catalog's files in `site_file`; warn of assignments to undefined products.
+
+        Given (`site_catalog`, with every file of its catalog-id), else the only catalog, else the one
+        catalog that assigns products but defines none, as an SFCC storefront catalog export looks.
+        Raises SiteCatalogError when that is ambiguous, or when the site catalog assigns none of the
+        products the catalogs define (the run would send nothing, its delete feed remove everything).
+        """
+        db = self._db
+        for item in catalogs:
+            undefined = f"FROM assignment a WHERE file IN ({item.marks}) AND NOT EXISTS " \
+                "(SELECT 1 FROM product p WHERE p.id = a.id)"
+            count = db.execute(f"SELECT COUNT(DISTINCT id) {undefined}", item.indices).fetchone()[0]
+            if count:
+                examples = [row[0] for row in db.execute(
+                    f"SELECT id {undefined} GROUP BY id ORDER BY MIN(seq) LIMIT {EXAMPLES}", item.indices)]
+                self.summary.warnings.append(
+                    f"catalog {item.catalog_id} ({item.files}) assigns {Tally(count, examples).describe()} "
+                    "products that no given catalog defines")
+        site = self.inputs.site_catalog
+        if site is not None:
+            index = next(i for i, item in enumerate(catalogs)
+                         if site.resolve() in {path.resolve() for path in item.paths})
+            how = "--site-catalog"
+        elif len(catalogs) == 1:
+            index, how = 0, "the only catalog, so the site catalog"
+        else:
+            candidates = [i for i, item in enumerate(catalogs) if item.assignments and not item.products]
+            if len(candidates) != 1:
+                listed = "; ".join(item.describe() for item in catalogs)
+                raise SiteCatalogError(
+                    "cannot tell which catalog is the site (storefront) catalog: expected exactly one that "
+                    f"assigns products but defines none, got {len(candidates)} among: {listed}. "
+                    "Name it with --site-catalog (or SFCC_SITE_CATALOG)")
+            index, how = candidates[0], "the site catalog (assigns products, defines none)"
+        defined = sum(item.products for item in catalogs)
+        chosen = catalogs[index]
+        assigned = db.execute(
+            "SELECT COUNT(DISTINCT a.id) FROM assignment a JOIN product p ON p.id = a.id "
+            f"WHERE a.file IN ({chosen.marks})", chosen.indices).fetchone()[0]
+        if defined and not assigned:
+            raise SiteCatalogError(
+                f"catalog {chosen.describe()}, {how}, assigns none of the {defined} products the "
+                "catalogs define to a category: no product would be exported. Give the site's "
+                "storefront catalog with --catalog or --site-catalog")
+        db.executemany("INSERT INTO site_file VALUES (?)", ((file,) for file in chosen.indices))
+        self.summary.site_catalog = f"{chosen.catalog_id} ({chosen.files})"
 
     def _add_product(self, product: Product) -> None:
         kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM
@@ -369,7 +542,8 @@ def _load_prices_and_stock(
                 lists, list_default = lists + 1, int(item.default_instock)
                 default_lists += list_default
             else:
-                scratch.add(_INSERT_STOCK, (lists, item.product_id, int(item.in_stock), list_default))
+                scratch.add(_INSERT_STOCK, (lists, item.product_id, int(item.in_stock), list_default,
+                                            int(item.ats_positive)))
     return currency, default_lists if inventories else 1
 
 

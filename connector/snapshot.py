@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS staged (
 CREATE INDEX IF NOT EXISTS staged_group ON staged (site, run_id, item_group_id);
 CREATE TABLE IF NOT EXISTS site_state (
     site TEXT PRIMARY KEY, last_stamp TEXT, last_committed_run TEXT);
+CREATE TABLE IF NOT EXISTS inventory_state (site TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 """
 
 # (sku_id, item_group_id, price, row_hash)
@@ -59,6 +60,15 @@ class Snapshot:
     def last_stamp(self) -> str | None:
         """The file-name timestamp of the last staged product run (feed names must never repeat)."""
         return self._state("last_stamp")
+
+    @property
+    def inventory_digest(self) -> str | None:
+        """SHA-1 of the last inventory export TikTok acknowledged: a delta sync resends only on change."""
+        row = self._db.execute("SELECT digest FROM inventory_state WHERE site = ?", (self.site,)).fetchone()
+        return row[0] if row else None
+
+    def commit_inventory(self, digest: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO inventory_state VALUES (?, ?)", (self.site, digest))
 
     def previous(self, sku_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """SKU -> (row_hash, price) TikTok was last sent, for the SKUs of `sku_ids` it knows.

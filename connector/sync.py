@@ -8,10 +8,12 @@ work. So an interrupted sync loses nothing and applies nothing twice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +33,10 @@ from connector.names import (
     stamp24,
     tracker_file_name,
 )
-from connector.scan import SiteInputs, scan_site
+from connector.scan import SiteCatalogError, SiteInputs, scan_site
 from connector.settings import Settings
 from connector.snapshot import Snapshot
+from connector.summary import ExportSummary
 from connector.tracker import write_delete_feed, write_lastrun, write_tracker
 from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, WebDavError, tracking_folder
 from connector.xmlsafe import XmlInputError
@@ -50,7 +53,7 @@ class SyncError(RuntimeError):
 
 # Bad input, an instance or TikTok that refuses, a run that cannot start: the user's to fix, so the
 # command line and the watcher report them in one line instead of a traceback.
-USER_ERRORS = (XmlInputError, WebDavError, AlertError, SyncError, OSError)
+USER_ERRORS = (XmlInputError, SiteCatalogError, WebDavError, AlertError, SyncError, OSError)
 
 
 @dataclass
@@ -62,6 +65,8 @@ class RunResult:
     deleted: int = 0
     tracked: int = 0
     files: list[str] = field(default_factory=list)
+    mode: str = ""
+    summary: ExportSummary | None = None
 
 
 class _Outbox:
@@ -100,9 +105,11 @@ class _Outbox:
 class Syncer:
     """Runs product and inventory syncs for one site against one instance and one TikTok."""
 
-    def __init__(self, settings: Settings, log: Log = print) -> None:
+    def __init__(self, settings: Settings, log: Log = print, report: Log | None = None) -> None:
+        """`log` gets progress lines; `report` the export summary and warnings (default stderr)."""
         self.settings = settings
         self.log = log
+        self.report = report or functools.partial(print, file=sys.stderr)
         self.dav = WebDavClient(settings.instance, settings.user, settings.password)
         self.snapshot = Snapshot(settings.state_dir, settings.site_id)
         self.outbox = _Outbox(settings)
@@ -149,6 +156,8 @@ class Syncer:
         if manifest["snapshot"]:
             count = self.snapshot.commit_run(manifest["run_id"])
             self.log(f"snapshot committed: {count} SKUs known to TikTok")
+        if manifest.get("inventory_digest"):
+            self.snapshot.commit_inventory(manifest["inventory_digest"])
         self.outbox.remove(manifest["run_id"])
 
     # -- product runs ---------------------------------------------------------------------------
@@ -194,7 +203,10 @@ class Syncer:
                  f"{', cartridge rule' if cartridge_compat and mode == 'delta' else ''})")
         self.log(f"wrote {result.files[1]}: {result.deleted} deleted SKUs")
         self.log(f"wrote {result.files[2]}: {result.tracked} SKUs tracked")
+        for line in result.summary.lines(result.feed_rows) if result.summary else ():
+            self.report(line)
         self._deliver(manifest)
+        result.mode = mode
         return result
 
     def _write_product_run(self, inputs: SiteInputs, run_dir: Path, run_id: str, now: datetime,
@@ -202,6 +214,7 @@ class Syncer:
         site, locale = self.settings.site_id, inputs.locale
         result = RunResult(run_id)
         feed_name = feed_file_name(site, locale, now)
+        delete_name = delete_feed_name(site, now)
         scan = scan_site(inputs, now)
         self.snapshot.begin_staging(run_id, carry_over=partial)
         try:
@@ -209,11 +222,12 @@ class Syncer:
                 self._select(scan.rows(), run_id, delta, cartridge_compat), run_dir / feed_name)
             if partial:
                 self.snapshot.unstage(run_id, scan.deleted_ids)
+            result.deleted = write_delete_feed(scan.deletable(self.snapshot.vanished(run_id)),
+                                               run_dir / delete_name)
+            result.summary = scan.summary
         finally:
             scan.close()
-        delete_name = delete_feed_name(site, now)
         tracker_name = tracker_file_name(now, locale)
-        result.deleted = write_delete_feed(self.snapshot.vanished(run_id), run_dir / delete_name)
         result.tracked = write_tracker(self.snapshot.staged_prices(run_id), run_dir / tracker_name)
         write_lastrun(run_dir / LASTRUN_NAME, delta_enabled=delta)
         self.snapshot.finish_staging(stamp24(now))
@@ -259,8 +273,13 @@ class Syncer:
 
     # -- inventory runs -------------------------------------------------------------------------
 
-    def sync_inventory(self, inventories: tuple[Path, ...]) -> RunResult:
-        """Export the inventory lists as one native XML file, drop it, alert inventory/create."""
+    def sync_inventory(self, inventories: tuple[Path, ...],
+                       only_if_changed: bool = False) -> RunResult | None:
+        """Export the inventory lists as one native XML file, drop it, alert inventory/create.
+
+        `only_if_changed` (a delta sync) sends nothing, and returns None, when the export is the one
+        TikTok last acknowledged: no stock figure changed.
+        """
         self.finish_pending()
         now = datetime.now(self.settings.zone)
         run_id = self._run_id(now, "inventory")
@@ -268,12 +287,19 @@ class Syncer:
         name = inventory_file_name(self.settings.site_id, now)
         try:
             records = write_inventory_export(inventories, run_dir / name)
+            with open(run_dir / name, "rb") as export:
+                digest = hashlib.file_digest(export, "sha1").hexdigest()
         except BaseException:
             self.outbox.remove(run_id)
             raise
+        if only_if_changed and digest == self.snapshot.inventory_digest:
+            self.outbox.remove(run_id)
+            self.log(f"inventory unchanged since the last export TikTok acknowledged: {records} records, "
+                     "not sent")
+            return None
         self.log(f"wrote {name}: {records} inventory records")
         manifest = {
-            "run_id": run_id, "kind": "inventory", "snapshot": False,
+            "run_id": run_id, "kind": "inventory", "snapshot": False, "inventory_digest": digest,
             "files": [{"name": name, "folder": INVENTORY_FOLDER, "via_temp": True}],
             "alerts": [{"feed_type": "inventory", "update_type": "create", "folder": INVENTORY_FOLDER}],
             "alerts_done": 0,

@@ -88,7 +88,31 @@ def test_environment_settings_and_default_mode_becomes_delta(
     second = CliRunner().invoke(main, ["sync", *inputs(tmp_path)])
     assert "2 rows (full)" in first.output
     assert "0 rows (delta)" in second.output, second.output
-    assert alerts.updates() == [("product", "delete"), ("product", "update")] * 2   # no inventory on delta
+    product_run = [("product", "delete"), ("product", "update")]
+    # The first sync sends the stock too; the delta sync finds no stock figure changed and sends none.
+    assert alerts.updates() == [*product_run, ("inventory", "create"), *product_run]
+    assert "inventory unchanged" in second.output and len(dav.names(INVENTORY_FOLDER)) == 1
+
+
+def test_plain_sync_keeps_stock_current_unless_told_not_to(
+        tmp_path: Path, servers: tuple[DavServer, AlertServer]) -> None:
+    dav, alerts = servers
+    settings = ["--site-id", "S", "--instance", dav.url, "--user", DAV_USER, "--password", DAV_PASSWORD,
+                "--tiktok-url", alerts.url, "--state-dir", str(tmp_path / "state")]
+    args = ["sync", *inputs(tmp_path), *settings]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    write_inventory(tmp_path / "inventory.xml", {"SIMPLE-1": 3, "SIMPLE-2": 7})
+    changed = CliRunner().invoke(main, args)
+    assert changed.exit_code == 0, changed.output
+    assert "(delta)" in changed.output and alerts.updates()[-1] == ("inventory", "create")
+    sent = sorted(dav.names(INVENTORY_FOLDER))[-1]
+    assert "<allocation>7</allocation>" in dav.file(f"{INVENTORY_FOLDER}/{sent}").read_text(encoding="utf-8")
+
+    write_inventory(tmp_path / "inventory.xml", {"SIMPLE-1": 0, "SIMPLE-2": 7})
+    calls = len(alerts.updates())
+    quiet = CliRunner().invoke(main, [*args, "--no-inventory"])
+    assert quiet.exit_code == 0, quiet.output
+    assert ("inventory", "create") not in alerts.updates()[calls:] and len(dav.names(INVENTORY_FOLDER)) == 2
 
 
 def test_bad_xml_is_one_clear_line_and_exit_1(tmp_path: Path, servers: tuple[DavServer, AlertServer]) -> None:
@@ -128,7 +152,8 @@ def test_onboard_posts_the_auth_callback(tmp_path: Path, servers: tuple[DavServe
     dav, alerts = servers
     result = CliRunner().invoke(main, ["onboard", "--site-id", "RefArch", "--instance", dav.url,
                                        "--user", DAV_USER, "--password", DAV_PASSWORD,
-                                       "--tiktok-url", alerts.url, "--external-business-id", "tenant-9"])
+                                       "--tiktok-url", alerts.url, "--external-business-id", "tenant-9",
+                                       "--external-data-key", "key"])
     assert result.exit_code == 0, result.output
     assert alerts.paths[0].startswith("/tbp/v2.0/salesforce/auth_callback/?external_data=")
     body = alerts.calls[0]

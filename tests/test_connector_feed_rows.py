@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,9 +97,17 @@ def feed(
     stock: str | None = None,
     extra_catalogs: tuple[str, ...] = (),
     books: tuple[str, ...] = (),
+    assign: bool = True,
     **settings: str,
 ) -> dict[str, dict]:
-    """Scan the inputs and return the rows by SKU, each as column -> value."""
+    """Scan the inputs and return the rows by SKU, each as column -> value.
+
+    Every catalog here has catalog-id `c`, so together they are the site catalog; `assign` assigns
+    every product of `products` to category `all` in it, making each a site product.
+    """
+    if assign:
+        products += "".join(f'<category-assignment category-id="all" product-id="{pid}"/>'
+                            for pid in re.findall(r'<product product-id="([^"]+)"', products))
     catalogs = [write(tmp_path, "catalog.xml", catalog(products))]
     catalogs += [write(tmp_path, f"catalog{i}.xml", catalog(body)) for i, body in enumerate(extra_catalogs)]
     all_books = [pricebook(prices or {})] + list(books)
@@ -365,8 +374,10 @@ def test_category_comes_from_the_storefront_catalog_primary_first(tmp_path: Path
         master("M", ["V"]) + product("V") + product("S") + product("T"),
         prices={"M": "1", "S": "1", "T": "1"},
         extra_catalogs=(storefront, delta),
+        assign=False,
     )
-    assert {sku: row["product_category"] for sku, row in rows.items()} == {"V": "main", "S": "only", "T": ""}
+    # T's only assignment was deleted: it is no longer a site product, so it gets no row at all.
+    assert {sku: row["product_category"] for sku, row in rows.items()} == {"V": "main", "S": "only"}
 
 
 def test_availability_follows_the_masters_stock(tmp_path: Path) -> None:
@@ -420,7 +431,8 @@ def test_brand_falls_back_to_manufacturer_sku_then_site_and_condition_to_new(tmp
 
 def test_deleted_products_are_reported_and_get_no_row(tmp_path: Path) -> None:
     inputs = SiteInputs(
-        (write(tmp_path, "c.xml", catalog(product("KEEP") + '<product product-id="GONE" mode="delete"/>')),),
+        (write(tmp_path, "c.xml", catalog(product("KEEP") + '<product product-id="GONE" mode="delete"/>'
+                                      '<category-assignment category-id="all" product-id="KEEP"/>')),),
         (write(tmp_path, "b.xml", pricebook({"KEEP": "1", "GONE": "1"})),),
         (),
         "RefArch",

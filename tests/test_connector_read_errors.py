@@ -19,7 +19,8 @@ INVENTORY = "http://www.demandware.com/xml/impex/inventory/2007-05-31"
 NOW = datetime(2024, 3, 15, 14, 15, 30, tzinfo=UTC)
 GOOD_CATALOG = (
     f'<?xml version="1.0"?>\n<catalog xmlns="{CATALOG}" catalog-id="c">\n'
-    '<product product-id="S1"><online-flag>true</online-flag></product>\n</catalog>\n'
+    '<product product-id="S1"><online-flag>true</online-flag></product>\n'
+    '<category-assignment category-id="all" product-id="S1"/>\n</catalog>\n'
 )
 
 
@@ -86,7 +87,8 @@ def test_doctype_and_external_entities_are_refused(tmp_path: Path) -> None:
 
 def test_a_file_of_the_wrong_kind_is_refused(tmp_path: Path) -> None:
     error = scan_error(tmp_path, book(""))
-    assert "expected <catalog>" in str(error)
+    assert "this is an SFCC price book export, not an SFCC catalog export (give it with --pricebook)" \
+        in str(error)
     wrong_namespace = GOOD_CATALOG.replace("2006-10-31", "2099-01-01")
     error = scan_error(tmp_path, wrong_namespace)
     assert "namespace" in str(error)

@@ -27,13 +27,15 @@ def inventory_file(path: Path, lists: dict[str, list[tuple[str, str]]]) -> Path:
     return path
 
 
-def test_stock_rule_ats_allocation_or_perpetual(tmp_path: Path) -> None:
+def test_stock_rule_ats_or_perpetual(tmp_path: Path) -> None:
     path = inventory_file(
         tmp_path / "i.xml",
         {
             "main": [
                 ("ATS", "<allocation>0</allocation><ats>2</ats>"),
-                ("ALLOC", "<allocation>1</allocation><ats>0</ats>"),
+                ("ALLOC", "<allocation>5</allocation><ats>0</ats>"),
+                ("NO-ATS", "<allocation>5</allocation><turnover>2</turnover><on-order>1</on-order>"),
+                ("SOLD", "<allocation>5</allocation><turnover>3</turnover><on-order>2</on-order>"),
                 ("PERP", "<allocation>0</allocation><perpetual>true</perpetual>"),
                 ("NONE", "<allocation>0</allocation><perpetual>false</perpetual><ats>0</ats>"),
                 (
@@ -48,7 +50,9 @@ def test_stock_rule_ats_allocation_or_perpetual(tmp_path: Path) -> None:
     assert records[0] == ListHeader("main", False)
     assert {r.product_id: r.in_stock for r in records if isinstance(r, StockRecord)} == {
         "ATS": True,
-        "ALLOC": True,
+        "ALLOC": False,  # allocation used up by orders: ATS 0 is what counts
+        "NO-ATS": True,  # no `ats`: allocation - turnover - on-order = 2
+        "SOLD": False,
         "PERP": True,
         "NONE": False,
         "PRE": False,

@@ -45,10 +45,15 @@ def _master(master_id: str, title: str, colors: list[str]) -> str:
 def write_catalog(path: Path, simples: dict[str, str],
                   masters: dict[str, tuple[str, list[str]]] | None = None,
                   deleted: tuple[str, ...] = ()) -> Path:
-    """A catalog export: simple products {id: title}, masters {id: (title, colours)}, mode="delete" ids."""
+    """A catalog export: simple products {id: title}, masters {id: (title, colours)}, mode="delete" ids.
+
+    It is also the site catalog: every simple product and master is assigned to category `all`.
+    """
     body = "".join(_simple(pid, title) for pid, title in simples.items())
     body += "".join(_master(mid, title, colors) for mid, (title, colors) in (masters or {}).items())
     body += "".join(f'<product product-id="{pid}" mode="delete"/>' for pid in deleted)
+    body += "".join(f'<category-assignment category-id="all" product-id="{pid}"/>'
+                    for pid in [*simples, *(masters or {})])
     path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<catalog xmlns="{CATALOG_NS}" '
                     f'catalog-id="test-catalog">\n{body}\n</catalog>\n', encoding="utf-8")
     return path

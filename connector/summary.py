@@ -1,0 +1,65 @@
+"""The export summary: what a run wrote, what it left out and why, and which values came out empty.
+
+It goes to stderr on every run, because a product missing on TikTok, or one TikTok fails, is
+otherwise only found by reading the feed: most often the site catalog was not given, or a product
+has no price or is offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXAMPLES = 3  # IDs shown per count: enough to look one up, short enough for a log line
+
+# Why a product of the catalogs gets no row, in the order the cartridge tests it (docs/formats.md 2.1).
+NOT_IN_SITE, MASTER, PRODUCT_SET, VARIATION_GROUP, OFFLINE, NO_PRICE = (
+    "not in site catalog", "master", "product set", "variation group", "offline", "no price")
+SKIP_REASONS = (NOT_IN_SITE, MASTER, PRODUCT_SET, VARIATION_GROUP, OFFLINE, NO_PRICE)
+
+
+@dataclass
+class Tally:
+    """A count plus the first few IDs counted."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, product_id: str) -> None:
+        self.count += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(product_id)
+
+    def describe(self) -> str:
+        """`3 (A, B, C)`, or `12 (A, B, C, ...)` when there are more than the examples."""
+        more = ", ..." if self.count > len(self.examples) else ""
+        return f"{self.count} ({', '.join(self.examples)}{more})" if self.examples else str(self.count)
+
+
+@dataclass
+class ExportSummary:
+    """One scan's figures: site SKUs, skipped products by reason, SKUs with an empty value."""
+
+    site_catalog: str = ""
+    skus: int = 0
+    skipped: dict[str, Tally] = field(default_factory=dict)
+    no_category: Tally = field(default_factory=Tally)
+    no_image: Tally = field(default_factory=Tally)
+    no_brand: Tally = field(default_factory=Tally)  # neither brand nor manufacturer SKU: Site ID written
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self, written: int) -> list[str]:
+        """Human-readable report; `written` is the rows this run's feed carries (fewer on a delta)."""
+        lines = [f"export summary: {written} SKUs written, {self.skus} on the site "
+                 f"(site catalog {self.site_catalog})"]
+        lines += [f"  skipped, {reason}: {self.skipped[reason].describe()}"
+                  for reason in SKIP_REASONS if reason in self.skipped]
+        lines += [f"  empty product_category: {self.no_category.describe()}",
+                  f"  empty image_urls: {self.no_image.describe()}",
+                  f"  no brand or manufacturer SKU (Site ID written as brand): {self.no_brand.describe()}"]
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        if self.skus and self.no_category.count == self.skus:
+            lines.append(
+                f"WARNING: none of the {self.skus} SKUs has a product_category, so TikTok will fail every "
+                f"one. Likely cause: no site catalog given ({self.site_catalog} assigns none of their "
+                "masters); name the storefront catalog with --site-catalog or SFCC_SITE_CATALOG.")
+        return lines
