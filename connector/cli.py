@@ -226,7 +226,9 @@ def watch(folder: Path, debounce: float, **params: Any) -> None:
 @click.option("--app-id", default="sfcc-connector", show_default=True, help="TikTok app ID.")
 @click.option("--client-id", default="", help="Account Manager API client ID (also the WebDAV client ID).")
 @click.option("--client-secret", default="", help="Account Manager API client secret.")
-@click.option("--external-data-key", default="", help="Key TikTok gave for the external_data HMAC.")
+@click.option("--external-data-key", envvar="TIKTOK_EXTERNAL_DATA_KEY", required=True,
+              help="Key TikTok gave for the external_data HMAC (`tiktok-sim serve` prints its own)"
+                   " ($TIKTOK_EXTERNAL_DATA_KEY).")
 @click.option("--locale", default=DEFAULT_LOCALE, show_default=True, help="Site default locale.")
 @click.option("--storefront-url", default="https://www.example.com", show_default=True,
               help="Storefront URL (website_url, create_order_url).")

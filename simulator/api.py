@@ -8,16 +8,15 @@ Errors answer HTTP 200 with a non-zero `code`, as TikTok's Open API does (docs/f
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote
 
 from flask import Blueprint, current_app, jsonify, request
 
 from simulator.envelope import envelope
+from simulator.external_data import ExternalDataRefused, decode, verify
 from simulator.flows import UPDATE_TYPES
+from simulator.shops import disconnect, register, shop_of
 from simulator.store import Store
 from simulator.tenant import ForeignUrl, Tenant, check_folder_url, origin
 
@@ -26,6 +25,10 @@ MISSING_KEY = 40002
 BAD_VALUE = 40003
 UNKNOWN_TENANT = 40004
 URL_OUTSIDE_TENANT = 40005
+TENANT_DISCONNECTED = 40009
+# The cartridge's connection status: "connected" is `connect == 2` (reference 5.2); 0 is this sim's "not".
+CONNECTED, NOT_CONNECTED = 2, 0
+DISCONNECT_BIZ_TYPE = 3
 
 tiktok_api = Blueprint("tiktok", __name__)
 sim_api = Blueprint("sim", __name__)
@@ -70,6 +73,10 @@ def _text(obj: dict[str, Any], key: str, where: str = "") -> str:
     return value
 
 
+def _unknown(tenant_id: str) -> ApiError:
+    return ApiError(UNKNOWN_TENANT, f"unknown external_business_id {tenant_id!r}: the shop never onboarded")
+
+
 @tiktok_api.post("/tbp/v2.0/feed/download/")
 def feed_download():
     """The cartridge's alert: validate, record a job, answer at once; the work runs in the background."""
@@ -94,8 +101,11 @@ def feed_download():
         )
     tenant = _store().get_tenant(tenant_id)
     if tenant is None:
+        raise _unknown(tenant_id)
+    shop = shop_of(_store(), tenant.id)
+    if shop is not None and not shop.connected:
         raise ApiError(
-            UNKNOWN_TENANT, f"unknown external_business_id {tenant_id!r}: the shop never onboarded"
+            TENANT_DISCONNECTED, f"external_business_id {tenant_id!r} disconnected: onboard again to sync"
         )
     try:
         check_folder_url(url, tenant)
@@ -107,26 +117,31 @@ def feed_download():
     return jsonify(envelope(0, "OK", {"job_id": str(job_id)}))
 
 
-def _external_data() -> dict[str, Any]:
-    """Decode `external_data` from the raw query: the cartridge appends base64 without URL-encoding it."""
-    for pair in request.query_string.decode("latin-1").split("&"):
-        name, _, value = pair.partition("=")
-        if name == "external_data" and value:
-            raw = unquote(value).replace(" ", "+")
-            try:
-                decoded = json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4)))
-            except (binascii.Error, ValueError) as error:
-                raise ApiError(BAD_VALUE, f"external_data is not base64 JSON: {error}") from error
-            return decoded if isinstance(decoded, dict) else {}
-    return {}
+def _signed_external_data() -> tuple[dict[str, Any], str]:
+    """The request's external_data and the tenant id it signs; refused unless the app's key signed it."""
+    try:
+        data = decode(request.query_string.decode("latin-1"))
+        return data, verify(data, current_app.extensions["sim"]["external_data_key"])
+    except ExternalDataRefused as error:
+        raise ApiError(error.code, error.message) from error
+
+
+def _same_tenant(signed_id: str, claimed: Any, where: str) -> None:
+    if claimed != signed_id:
+        signs = f"the external_business_id external_data signs ({signed_id!r})"
+        raise ApiError(BAD_VALUE, f"{where} {claimed!r} is not {signs}")
 
 
 @tiktok_api.post("/tbp/v2.0/salesforce/auth_callback/")
 def auth_callback():
-    """Onboarding: record the tenant, its WebDAV origin and the Basic credentials for it."""
+    """Onboarding: record the tenant, its WebDAV origin and the Basic credentials for it.
+
+    Only a callback whose external_data the app's key signed, for this very tenant, gets here: it is
+    the one way to set or change a tenant's WebDAV host and credentials. A refusal changes nothing."""
+    extra, signed_id = _signed_external_data()
     body = _json_object()
-    extra = _external_data()
     tenant_id = _text(body, "external_business_id")
+    _same_tenant(signed_id, tenant_id, "external_business_id")
     user = _text(body, "commerce_cloud_username")
     password = _text(body, "commerce_cloud_password")
     webdav_url = body.get("webdav_url") or ""
@@ -140,7 +155,32 @@ def auth_callback():
         raise ApiError(BAD_VALUE, f"webdav_url {webdav_url!r} is not an http(s) URL")
     base = f"{scheme}://{host}" + (f":{port}" if port not in (80, 443) else "")
     site_id = str(body.get("site_id") or "")
-    _store().put_tenant(Tenant(tenant_id, base, user, password, site_id))
+    tenant = Tenant(tenant_id, base, user, password, site_id)
+    known = _store().get_tenant(tenant_id)
+    register(_store(), replace(tenant, region=known.region) if known else tenant)
+    return jsonify(envelope(0, "OK"))
+
+
+@tiktok_api.get("/tbp/v2.0/shop/connection/get_status")
+def connection_status():
+    """The cartridge's "is this site connected?": `connect == 2` once onboarded and not disconnected."""
+    _, tenant_id = _signed_external_data()
+    shop = shop_of(_store(), tenant_id)
+    connect = CONNECTED if shop is not None and shop.connected else NOT_CONNECTED
+    return jsonify(envelope(0, "OK", {"connect_info": {"connect_status": {"connect": connect}}}))
+
+
+@tiktok_api.post("/tbp/v2.0/shop/connection/disconnect")
+def connection_disconnect():
+    """The cartridge's disconnect: the tenant's alerts are refused until a valid auth callback."""
+    _, tenant_id = _signed_external_data()
+    body = _json_object()
+    if body.get("biz_type") != DISCONNECT_BIZ_TYPE:
+        raise ApiError(BAD_VALUE, f"biz_type {body.get('biz_type')!r} is not allowed (expected 3)")
+    _same_tenant(tenant_id, body.get("outer_shop_id"), "outer_shop_id")
+    if shop_of(_store(), tenant_id) is None:
+        raise _unknown(tenant_id)
+    disconnect(_store(), tenant_id)
     return jsonify(envelope(0, "OK"))
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
 from simulator.check import check_command, rules_command
+from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.server import SimServer
 from simulator.tenant import DEFAULT_TENANT_ID
+from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
 
 
 @click.group()
@@ -41,6 +44,15 @@ def main() -> None:
     help="Tenant registered for the embedded WebDAV, as the connector's flag of the same name.",
 )
 @click.option("--region", default=DEFAULT_REGION, show_default=True, help="Rule profile for review.")
+@click.option("--app-key", envvar="TIKTOK_SIM_APP_KEY",
+              help="The TikTok app's key for Partner API calls (saved, else generated on first start).")
+@click.option("--app-secret", envvar="TIKTOK_SIM_APP_SECRET",
+              help="The app's secret: signs Partner API calls (saved, else generated on first start).")
+@click.option("--external-data-key", envvar="TIKTOK_SIM_EXTERNAL_DATA_KEY",
+              help="The app's key for the cartridge's external_data HMAC (saved, else generated).")
+@click.option("--access-token-lifetime", "access_token_lifetime_s", type=click.IntRange(1),
+              default=ACCESS_TOKEN_LIFETIME_S, show_default=True,
+              help="Seconds an access token lives (TikTok: 7 days); shorten it to test refreshing.")
 def serve_command(
     data_dir: Path,
     host: str,
@@ -49,11 +61,14 @@ def serve_command(
     dav_password: str | None,
     external_business_id: str,
     region: str,
+    **partner: Any,
 ) -> None:
     """Run the embedded SFCC WebDAV and the TikTok Shop API on one port until Ctrl-C."""
-    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region)
+    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner)
     try:
         server.start()
+    except CredentialsError as error:
+        raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from error
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
@@ -62,6 +77,10 @@ def serve_command(
     click.echo(f"WebDAV access key:   {server.dav_password}")
     click.echo(f"Tenant:              {external_business_id}")
     click.echo(f"Data dir:            {data_dir.resolve()}")
+    click.echo(f"App key:             {server.app_key}")
+    click.echo(f"App secret:          {server.app_secret}")
+    click.echo(f"External-data key:   {server.external_data_key}")
+    click.echo(f"Saved credentials:   {server.credentials_file.resolve()} (reused at the next start)")
     click.echo("Press Ctrl-C to stop.")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
     try:

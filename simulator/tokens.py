@@ -76,13 +76,14 @@ def new_auth_code(store: Store, tenant_id: str, app_key: str) -> str:
 
 
 def _access_token(conn: sqlite3.Connection, open_id: str, lifetime_s: int) -> tuple[str, int]:
+    """A new access token on a grant; stored to the fraction of a second, answered in whole seconds."""
     token = "TTP_" + secrets.token_urlsafe(30)
-    expires = int(time.time()) + lifetime_s
+    expires = time.time() + lifetime_s
     conn.execute(
         "INSERT INTO access_tokens (digest, open_id, expires_at) VALUES (?, ?, ?)",
         (_digest(token), open_id, expires),
     )
-    return token, expires
+    return token, int(expires)
 
 
 def exchange_code(store: Store, code: str, app_key: str, lifetime_s: int = ACCESS_TOKEN_LIFETIME_S) -> Grant:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import http.server
-import json
 import os
 import shutil
 import signal
@@ -16,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from support.cartridge import AUTH_CALLBACK, callback_body, external_data
 from support.net import LocalHTTPServer, basic_auth, request
 from support.sfcc import PRODUCT_FOLDER
 from support.simulator_client import Client, row, running
@@ -179,19 +178,9 @@ def test_onboarded_tenant_is_fetched_from_its_own_webdav(client: Client, tmp_pat
     """auth_callback registers another instance; its alerts fetch from that instance only."""
     with running(tmp_path / "other-instance", dav_user="bm-user", dav_password="bm-key") as other:
         other.drop_feed([row("SKU-OTHER", "G-OTHER")])
-        external = base64.b64encode(json.dumps({"external_business_id": "tenant-2", "domain": "x"}).encode())
-        body = {
-            "external_business_id": "tenant-2",
-            "app_id": "app",
-            "business_platform": "SALESFORCE",
-            "commerce_cloud_username": "bm-user",
-            "commerce_cloud_password": "bm-key",
-            "site_id": "RefArch",
-            "webdav_url": other.server.base_url,
-        }
-        status, answer = client.api(
-            "POST", "/tbp/v2.0/salesforce/auth_callback/?external_data=" + external.decode(), body
-        )
+        external = external_data("tenant-2", client.server.external_data_key, domain="x")
+        body = callback_body("tenant-2", other.server.base_url, "bm-user", "bm-key")
+        status, answer = client.api("POST", f"{AUTH_CALLBACK}?external_data={external}", body)
         assert (status, answer["code"]) == (200, 0), answer
         url = f"{other.server.dav_url}/{PRODUCT_FOLDER}"
         answer = client.alert(url=url, external_business_id="tenant-2")
@@ -208,12 +197,14 @@ def test_onboarded_tenant_is_fetched_from_its_own_webdav(client: Client, tmp_pat
 
 
 def test_auth_callback_without_credentials_is_refused(client: Client) -> None:
+    external = external_data("t", client.server.external_data_key)
     status, answer = client.api(
         "POST",
-        "/tbp/v2.0/salesforce/auth_callback/",
+        f"{AUTH_CALLBACK}?external_data={external}",
         {"external_business_id": "t", "webdav_url": "http://127.0.0.1:1"},
     )
     assert answer["code"] == 40002 and "commerce_cloud_username" in answer["message"]
+    assert client.server.store.get_tenant("t") is None
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
@@ -259,15 +250,16 @@ def test_serve_prints_urls_and_credentials_and_stops_cleanly(tmp_path: Path, sto
 def test_auth_callback_takes_the_host_from_external_data_domain(client: Client) -> None:
     """The cartridge's body does not name the WebDAV host; without `webdav_url` it is external_data.domain,
     sent as raw base64 (a `+` must survive, as the cartridge does not URL-encode it)."""
-    data = {"external_business_id": "tenant-3", "domain": "sfcc-instance.example", "pad": "~~~>"}
-    external = base64.b64encode(json.dumps(data).encode()).decode()
-    assert "+" in external
+    key = client.server.external_data_key
+    domain = "sfcc-instance.example"
+    candidates = (external_data("tenant-3", key, domain=domain, pad="~" * n) for n in range(64))
+    external = next(text for text in candidates if "+" in text)
     body = {
         "external_business_id": "tenant-3",
         "commerce_cloud_username": "u",
         "commerce_cloud_password": "k",
     }
-    status, answer = client.api("POST", f"/tbp/v2.0/salesforce/auth_callback/?external_data={external}", body)
+    status, answer = client.api("POST", f"{AUTH_CALLBACK}?external_data={external}", body)
     assert (status, answer["code"]) == (200, 0), answer
     assert client.server.store.get_tenant("tenant-3").webdav_base == "https://sfcc-instance.example"
     elsewhere = f"{client.server.dav_url}/{PRODUCT_FOLDER}"
@@ -304,7 +296,8 @@ def test_a_job_fetches_nothing_once_its_tenant_moved_host(client: Client, foreig
         "commerce_cloud_password": "k",
         "webdav_url": foreign_host,
     }
-    assert client.api("POST", "/tbp/v2.0/salesforce/auth_callback/", body)[1]["code"] == 0
+    external = external_data("sfcc-sim-tenant", client.server.external_data_key)
+    assert client.api("POST", f"{AUTH_CALLBACK}?external_data={external}", body)[1]["code"] == 0
     client.server.runner.run(job_id)
     job = store.get_job(job_id)
     assert job["state"] == "failed" and "nothing fetched" in job["error"], job
