@@ -7,10 +7,8 @@ end in one clear line and exit code 1, never a traceback.
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,10 @@ import click
 
 from connector.alert import onboard
 from connector.export import export_full
+from connector.failures import Commands, ExistingFile
 from connector.inventory_export import write_inventory_export
 from connector.names import inventory_file_name
+from connector.newfolder import removed_on_failure
 from connector.scan import DEFAULT_LOCALE, SiteInputs
 from connector.scratch import Background, worth_a_process
 from connector.settings import (
@@ -33,24 +33,19 @@ from connector.settings import (
     describe_source,
     resolve_settings,
 )
-from connector.sync import USER_ERRORS, Syncer
+from connector.sync import MANIFEST, Syncer
 from connector.watch import FolderWatch
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Known failures become one line on stderr and exit code 1."""
-    try:
-        yield
-    except USER_ERRORS as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+_FILE = ExistingFile()
 
 
 def _echo_err(line: str) -> None:
     click.echo(line, err=True)
+
+
+def _first_run(state_dir: Path) -> None:
+    """The default state folder is out of sight, so its first use says where it is."""
+    _echo_err(f"state: using {state_dir} (first run)")
 
 
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -113,9 +108,14 @@ def _site_inputs(params: dict[str, Any], site_id: str) -> SiteInputs:
                       locale=params["locale"], site_catalog=params.get("site_catalog"), **extra)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """SFCC side of the TikTok for SFCC sync: SFCC exports -> TikTok feeds -> WebDAV -> alert."""
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tiktok-sfcc-sim", prog_name="sfcc-connector")
+@click.option("--debug", is_flag=True, help="Show the traceback of an expected failure too.")
+def main(debug: bool) -> None:
+    """SFCC side of the TikTok for SFCC sync: SFCC exports -> TikTok feeds -> WebDAV -> alert.
+
+    An expected failure (bad input, permissions, disk, network) prints one `error:` line and exits 1.
+    """
 
 
 @main.command()
@@ -149,7 +149,8 @@ def sync(**params: Any) -> None:
         raise click.UsageError("--inventory-only cannot be combined with --no-inventory")
     if mode != "inventory" and not (params["catalogs"] and params["pricebooks"]):
         raise click.UsageError("a product sync needs at least one --catalog and one --pricebook")
-    with _user_errors():
+    pending = settings.state_dir / "outbox"  # a failed first run keeps its folder only for a waiting run
+    with removed_on_failure(settings.state_dir, keep=lambda: any(pending.glob(f"*/*/{MANIFEST}"))) as new:
         syncer = Syncer(settings, click.echo, _echo_err)
         try:
             delta = False
@@ -162,10 +163,13 @@ def sync(**params: Any) -> None:
                 syncer.sync_inventory(tuple(params["inventories"]), only_if_changed=delta)
         finally:
             syncer.close()
+    if new:
+        _first_run(settings.state_dir)
 
 
 @main.command()
-@click.option("--full", is_flag=True, default=True, help="Full export (the only kind without a snapshot).")
+@click.option("--full/--no-full", default=True, show_default=True,
+              help="Full export, the only kind without a snapshot (for a delta, use `sync --delta`).")
 @_input_options
 @click.option("--site-id", required=True, help="SFCC Site ID.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -174,7 +178,10 @@ def export(**params: Any) -> None:
     """Only write the product feed (and the inventory export when --inventory is given)."""
     if not (params["catalogs"] and params["pricebooks"]):
         raise click.UsageError("export needs at least one --catalog and one --pricebook")
-    with _user_errors():
+    if not params["full"]:
+        raise click.UsageError("--no-full: export writes full feeds only; a delta needs the snapshot that "
+                               "`sfcc-connector sync --delta` keeps")
+    with removed_on_failure(params["out_dir"]):
         params["out_dir"].mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)
         inventories = params["inventories"]
@@ -209,6 +216,8 @@ def watch(folder: Path, debounce: float, **params: Any) -> None:
     runs the inventory sync. Files named *.part or TEMP_* are ignored until renamed into place.
     """
     settings = _settings(params)
+    if not settings.state_dir.exists():
+        _first_run(settings.state_dir)
     base = _site_inputs({**params, "catalogs": (), "pricebooks": (), "inventories": ()}, settings.site_id)
     watcher = FolderWatch(folder.resolve(), settings, base, click.echo, debounce=debounce)
     watcher.start()
@@ -234,7 +243,7 @@ def watch(folder: Path, debounce: float, **params: Any) -> None:
               help="Storefront URL (website_url, create_order_url).")
 def onboard_command(**params: Any) -> None:
     """Register this instance with TikTok (the cartridge's auth callback), WebDAV URL included."""
-    settings = _settings(params, need=tuple(name for name in REQUIRED if name != "state_dir"))
+    settings = _settings(params)
     storefront = params["storefront_url"].rstrip("/")
     fields = {
         "external_business_id": settings.external_business_id, "app_id": params["app_id"],
@@ -244,8 +253,7 @@ def onboard_command(**params: Any) -> None:
         "create_order_url": f"{storefront}/OrderCreate-Social", "website_url": storefront,
         "webdav_url": settings.instance, "locale": params["locale"],
     }
-    with _user_errors():
-        onboard(settings.tiktok_url, fields, params["external_data_key"])
+    onboard(settings.tiktok_url, fields, params["external_data_key"])
     click.echo(f"onboarded tenant {settings.external_business_id}: TikTok will read {settings.instance}")
 
 

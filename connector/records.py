@@ -34,6 +34,19 @@ class _LocalNames(dict[object, str]):
 local = _LocalNames().__getitem__  # a C-level call: this runs for every element the readers touch
 
 
+# root element -> (what SFCC export it is, the flag that takes it)
+_EXPORTS = {"catalog": ("an SFCC catalog", "--catalog"), "pricebooks": ("an SFCC price book", "--pricebook"),
+            "inventory": ("an SFCC inventory list", "--inventory")}
+
+
+def _wrong_root(tag: str, root_name: str, namespace: str) -> str:
+    """Name a mixed-up SFCC export and the flag it belongs to; anything else by its root element."""
+    found = _EXPORTS.get(local(tag)) if tag.startswith("{http://www.demandware.com/xml/impex/") else None
+    if found and root_name in _EXPORTS and local(tag) != root_name:  # else: same kind, other version
+        return f"this is {found[0]} export, not {_EXPORTS[root_name][0]} export (give it with {found[1]})"
+    return f"expected <{root_name}> in namespace {namespace}, found {tag}"
+
+
 def iter_records(
     path: Path, namespace: str, root_name: str, names: Iterable[str]
 ) -> Iterator[etree._Element]:
@@ -51,9 +64,7 @@ def iter_records(
     finally:
         first.close()
     if root.tag != f"{{{namespace}}}{root_name}":
-        raise XmlInputError(
-            path, root.sourceline, None, f"expected <{root_name}> in namespace {namespace}, found {root.tag}"
-        )
+        raise XmlInputError(path, root.sourceline, None, _wrong_root(root.tag, root_name, namespace))
     tags = tuple(f"{{{namespace}}}{name}" for name in names)
     for _, element in open_iterparse(path, events=("end",), tag=tags):
         yield element

@@ -7,6 +7,8 @@ so the connector reads it too; flags and environment variables override it for C
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,10 @@ DEFAULT_TIMEZONE = "UTC"
 
 class SettingsError(ValueError):
     """A setting is missing or unusable; the message names the flag and the environment variable."""
+
+
+class DwJsonError(ValueError):
+    """The `dw.json` cannot be read: bad input in a file, not a mistake on the command line."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,28 @@ _SOURCES: dict[str, tuple[str, str | None, str | None]] = {
     "external_business_id": ("--external-business-id", "TIKTOK_EXTERNAL_BUSINESS_ID", None),
     "state_dir": ("--state-dir", "SFCC_CONNECTOR_STATE_DIR", None),
 }
-REQUIRED = ("instance", "user", "password", "site_id", "tiktok_url", "state_dir")
+REQUIRED = ("instance", "user", "password", "site_id", "tiktok_url")
+
+
+def default_state_dir(site_id: str, environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """The per-user state folder of a site, where the platform keeps such data (see README).
+
+    `$XDG_STATE_HOME/sfcc-connector/<site>` (XDG: `~/.local/state` when unset or relative), on macOS
+    `~/Library/Application Support/...`, on Windows `%LOCALAPPDATA%\\...`; never the current folder,
+    where a snapshot would follow whichever folder a shell happened to be in.
+    """
+    if site_id in (".", "..") or any(sep in site_id for sep in "/\\"):
+        raise SettingsError(f"--site-id: {site_id!r} cannot name a state folder; give --state-dir")
+    xdg = environ.get("XDG_STATE_HOME", "")
+    if os.path.isabs(xdg):
+        base = Path(xdg)
+    elif platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif platform == "win32":
+        base = Path(environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path.home() / ".local" / "state"
+    return base / "sfcc-connector" / site_id
 
 
 def describe_source(name: str) -> str:
@@ -64,9 +91,11 @@ def read_dw_json(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SettingsError(f"{path}: cannot read dw.json: {error}") from None
+        raise DwJsonError(f"{path}: cannot read dw.json: {getattr(error, 'strerror', None) or error} "
+                          "(fix it, or give --instance, --user and --password instead)") from None
     if not isinstance(data, dict):
-        raise SettingsError(f"{path}: dw.json must hold a JSON object")
+        raise DwJsonError(f"{path}: dw.json must hold a JSON object "
+                          '(like {"hostname": ..., "username": ..., "password": ...})')
     return {name: str(data[key]) for name, (_, _, key) in _SOURCES.items() if key and data.get(key)}
 
 
@@ -109,7 +138,8 @@ def resolve_settings(
         password=values.get("password", ""),
         site_id=values.get("site_id", ""),
         tiktok_url=values.get("tiktok_url", "").rstrip("/"),
-        state_dir=Path(values.get("state_dir", ".")),
+        state_dir=Path(values["state_dir"]) if "state_dir" in values
+        else default_state_dir(values.get("site_id", ""), environ),
         external_business_id=values.get("external_business_id", DEFAULT_EXTERNAL_BUSINESS_ID),
         timezone=timezone,
     )

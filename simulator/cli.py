@@ -12,15 +12,22 @@ import click
 from simulator.check import check_command, rules_command
 from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
+from simulator.failures import Commands
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.server import SimServer
 from simulator.tenant import DEFAULT_TENANT_ID
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
 
 
-@click.group()
-def main() -> None:
-    """TikTok Shop simulator for the TikTok for Salesforce Commerce Cloud catalog and inventory sync."""
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tiktok-sfcc-sim", prog_name="tiktok-sim")
+@click.option("--debug", is_flag=True, help="Show the traceback of an expected failure too.")
+def main(debug: bool) -> None:
+    """TikTok Shop simulator for the TikTok for Salesforce Commerce Cloud catalog and inventory sync.
+
+    An expected failure (unusable data folder, busy port, unwritable file) prints one `error:` line
+    and exits 1.
+    """
 
 
 @main.command("serve")
@@ -70,7 +77,10 @@ def serve_command(
     except CredentialsError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from error
+        if error.filename is not None:
+            raise  # the data folder, not the port: failures.py names the path and what to do
+        raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error} "
+                                   "(is the port in use? --port 0 picks a free one)") from error
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
     click.echo(f"TikTok Shop API:     {server.base_url}")
     click.echo(f"WebDAV user:         {server.dav_user}")
