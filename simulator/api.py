@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from simulator.envelope import envelope
+from simulator.envelope import Refusal, envelope
 from simulator.external_data import ExternalDataRefused, decode, verify
 from simulator.flows import UPDATE_TYPES
 from simulator.shops import disconnect, register, shop_of
@@ -34,13 +34,8 @@ tiktok_api = Blueprint("tiktok", __name__)
 sim_api = Blueprint("sim", __name__)
 
 
-class ApiError(Exception):
+class ApiError(Refusal):
     """A refusal with TikTok's non-zero code; answered with HTTP 200."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @tiktok_api.errorhandler(ApiError)

@@ -1,6 +1,7 @@
-"""TikTok's answer envelope: `code`, `message`, `request_id`, `data`, shared by every TikTok-side answer.
+"""TikTok's answer envelope (`code`, `message`, `request_id`, `data`) and the refusal it carries.
 
-TikTok's clients parse this shape on every answer, errors included, so it is built in one place.
+TikTok's clients parse this shape on every answer, errors included, so it is built in one place. It
+imports nothing of the simulator, so the model modules can raise a `Refusal` too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ from typing import Any
 
 # TikTok's request ids start with the time in UTC+8 (reference: tiktok-partner-api.md 1.2).
 _REQUEST_ID_ZONE = timezone(timedelta(hours=8))
+
+
+class Refusal(Exception):
+    """A call TikTok refuses: its non-zero `code`, the `message` that says why, and the HTTP status."""
+
+    def __init__(self, code: int, message: str, status: int = 200) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
 
 
 def request_id() -> str:

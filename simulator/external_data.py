@@ -18,6 +18,8 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
+from simulator.envelope import Refusal
+
 # How far `timestamp` (epoch ms) may lie from now. The cartridge stamps it just before each call, so
 # minutes cover slow networks and clock drift between an SFCC instance and TikTok, while a captured
 # external_data cannot be replayed later (docs/partner-api.md).
@@ -30,13 +32,8 @@ BAD_HMAC = 40007
 STALE = 40008
 
 
-class ExternalDataRefused(ValueError):
+class ExternalDataRefused(Refusal):
     """external_data is missing, unreadable, wrongly signed or stale; `code` is the refusal's code."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def decode(raw_query: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g, jsonify, request
 
-from simulator.envelope import envelope
+from simulator.envelope import Refusal, envelope
 from simulator.shops import Shop, shop_by_cipher, shop_of
 from simulator.tokens import TokenExpired, caller
 
@@ -54,14 +54,8 @@ class PartnerApp:
     access_token_lifetime_s: int
 
 
-class GatewayRefusal(Exception):
-    """A refused Partner API call: TikTok's code, message and HTTP status."""
-
-    def __init__(self, code: int, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class GatewayRefusal(Refusal):
+    """A Partner API call the gateway refused, before any handler ran."""
 
 
 def sign(app_secret: str, path: str, query: list[tuple[str, str]], body: bytes) -> str:

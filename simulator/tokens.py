@@ -15,6 +15,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from simulator.envelope import Refusal
 from simulator.store import Store
 
 AUTH_CODE_LIFETIME_S = 30 * 60
@@ -28,13 +29,8 @@ NO_AUTH_RECORD = 36004005
 REFRESH_EXPIRED = 36004001
 
 
-class TokenRefused(Exception):
+class TokenRefused(Refusal):
     """A code or refresh token TikTok would not accept; `code` is TikTok's error code."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
