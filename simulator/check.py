@@ -20,7 +20,6 @@ from typing import Any
 import click
 from lxml import etree
 
-from simulator.failures import InputFile
 from simulator.feedfile import (
     UNREADABLE,
     FeedFileError,
@@ -276,7 +275,8 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
 
 @click.command("check", context_settings=_HELP_NAMES)
-@click.argument("files", nargs=-1, required=True, type=InputFile())
+@click.argument("files", nargs=-1, required=True,  # a missing or unreadable file is reported as not checked
+                type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--region", default=DEFAULT_REGION, show_default=True,
               type=click.Choice(list(PROFILES), case_sensitive=False),
               help="TikTok Shop region profile: currency, price range, title and SKU limits.")

@@ -8,9 +8,7 @@ anyway; anything not listed here is a bug and keeps it.
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import click
@@ -37,22 +35,6 @@ def one_line(error: Exception) -> str:
     what = f"{error.strerror}: {filename}" if isinstance(error, OSError) and filename else str(error)
     hint = _hint(error)
     return f"{what} ({hint})" if hint else what
-
-
-class InputFile(click.Path):
-    """A file to read: one behind a folder the user may not enter says so, not "does not exist"."""
-
-    def __init__(self) -> None:
-        super().__init__(exists=True, dir_okay=False, path_type=Path)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            os.stat(value)
-        except PermissionError as error:
-            self.fail(one_line(error), param, ctx)
-        except (OSError, TypeError, ValueError):
-            pass  # missing: click's own message names the file
-        return super().convert(value, param, ctx)
 
 
 class Commands(click.Group):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,14 +29,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     return {"catalog": write_catalog(tmp_path / "catalog.xml", {"A": "One"}),
             "pricebook": write_pricebook(tmp_path / "prices.xml", {"A": "10"}),
             "inventory": write_inventory(tmp_path / "inventory.xml", {"A": 1})}
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[DavServer, AlertServer]]:
-    dav, alerts = DavServer(tmp_path / "impex"), AlertServer()
-    yield dav, alerts
-    dav.stop()
-    alerts.stop()
 
 
 def sync_args(catalog: Path, pricebook: Path, instance: str, tiktok: str) -> list[str]:
@@ -76,14 +67,18 @@ def test_export_given_the_wrong_kind_of_file_leaves_no_output_folder(
     ["sfcc-connector", "sync", "--catalog", "missing.xml", "--pricebook", "prices.xml", "--site-id", "S"],
     ["sfcc-connector", "export", "--catalog", "missing.xml", "--pricebook", "prices.xml", "--site-id", "S",
      "--out", "out"],
-    ["tiktok-sim", "check", "missing.xml"],
-], ids=["sync", "export", "check"])
+], ids=["sync", "export"])
 def test_a_missing_file_is_one_line(tmp_path: Path, site: dict[str, Path], command: list[str]) -> None:
-    main = connector_main if command[0] == "sfcc-connector" else simulator_main
-    result = CliRunner().invoke(main, command[1:])
+    result = CliRunner().invoke(connector_main, command[1:])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "'missing.xml' does not exist" in result.stderr
     assert written(tmp_path) == []
+
+
+def test_check_reports_a_missing_file_as_not_checked(tmp_path: Path, site: dict[str, Path]) -> None:
+    result = CliRunner().invoke(simulator_main, ["check", "missing.xml"])
+    assert (result.exit_code, result.stderr) == (2, "")
+    assert result.stdout == "missing.xml: not checked\n  cannot read the file: No such file or directory\n"
 
 
 @pytest.mark.parametrize("content", ['{"hostname": "x",', '["not", "an", "object"]'])
@@ -126,7 +121,6 @@ def test_read_only_and_unreadable_folders_are_one_line_each(site: dict[str, Path
                                               "--site-id", "S", "--out", str(read_only / "out")]),
             "sync --catalog": (connector_main, sync_args(catalog, prices, closed, closed)),
             "check --output": (simulator_main, ["check", str(feed), "--output", str(read_only / "r.txt")]),
-            "check FILE": (simulator_main, ["check", str(catalog)]),
             "serve --data-dir": (simulator_main, ["serve", "--port", "0", "--data-dir",
                                                   str(read_only / "data")]),
         }
@@ -136,6 +130,9 @@ def test_read_only_and_unreadable_folders_are_one_line_each(site: dict[str, Path
             assert ONE_LINE_WITH_HINT.fullmatch(outcome.stderr), (name, outcome)
             assert "Permission denied" in outcome.stderr, (name, outcome)
         assert sorted(p.name for p in read_only.iterdir()) == []
+        locked_feed = invoke_unprivileged(simulator_main, ["check", str(catalog)])
+        assert (locked_feed.exit_code, locked_feed.stderr) == (2, "")
+        assert locked_feed.stdout == f"{catalog}: not checked\n  cannot read the file: Permission denied\n"
 
 
 def test_a_file_in_the_way_of_the_state_folder_is_one_line_and_debug_shows_the_traceback(
@@ -162,3 +159,15 @@ def test_an_unusable_data_folder_is_one_line_and_debug_shows_the_traceback(tmp_p
     assert "Traceback" not in result.output
     debug = CliRunner().invoke(simulator_main, ["--debug", *args])
     assert isinstance(debug.exception, sqlite3.OperationalError)
+
+
+def test_an_unusable_state_database_is_one_line_and_an_existing_state_folder_is_kept(
+        tmp_path: Path, site: dict[str, Path]) -> None:
+    state = tmp_path / "state"
+    (state / "snapshot.sqlite").mkdir(parents=True)  # a folder where the snapshot database should be
+    args = [*sync_args(site["catalog"], site["pricebook"], "http://127.0.0.1:9", "http://127.0.0.1:9"),
+            "--state-dir", str(state)]
+    result = CliRunner().invoke(connector_main, args)
+    assert result.exit_code == 1
+    assert ONE_LINE_WITH_HINT.fullmatch(result.stderr) and "check --state-dir" in result.stderr
+    assert [p.name for p in state.iterdir()] == ["snapshot.sqlite"]

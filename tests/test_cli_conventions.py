@@ -74,14 +74,6 @@ def test_default_state_dir_per_platform(platform: str, environ: dict[str, str], 
     assert default_state_dir("RefArch", environ, platform) == expected
 
 
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[DavServer, AlertServer]]:
-    dav, alerts = DavServer(tmp_path / "impex"), AlertServer()
-    yield dav, alerts
-    dav.stop()
-    alerts.stop()
-
-
 def test_state_dir_defaults_to_the_user_state_folder_named_on_first_use(
         tmp_path: Path, servers: tuple[DavServer, AlertServer], monkeypatch: pytest.MonkeyPatch) -> None:
     dav, alerts = servers

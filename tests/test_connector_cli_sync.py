@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[DavServer, AlertServer]]:
-    dav, alerts = DavServer(tmp_path / "impex"), AlertServer()
-    yield dav, alerts
-    dav.stop()
-    alerts.stop()
 
 
 def inputs(tmp_path: Path) -> list[str]:
