@@ -10,6 +10,7 @@ each file's verdict uses the same words: `not checked`, `errors`, `ok`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from array import array
 from bisect import bisect_left, insort
@@ -274,6 +275,22 @@ def render_junit(reports: list[FileReport]) -> str:
 _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
 
+def _write_report(output: Path, text: str) -> None:
+    """All or nothing: a report cut short by a full disk would read as a shorter, cleaner one.
+
+    A regular file is replaced at once; a device or pipe (`/dev/stdout`) is written as it is.
+    """
+    temp = output if output.exists() and not output.is_file() else output.with_name(f".{output.name}.part")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        if temp != output:
+            os.replace(temp, output)
+    except OSError as error:
+        if temp != output:
+            temp.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(output)) from None  # name the file the user gave
+
+
 @click.command("check", context_settings=_HELP_NAMES)
 @click.argument("files", nargs=-1, required=True,  # a missing or unreadable file is reported as not checked
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -298,7 +315,7 @@ def check_command(files: tuple[Path, ...], region: str, fmt: str, max_examples: 
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_report(output, text)
     if fmt != "text" or output is not None:  # a text report on the terminal says it once already
         for report in reports:
             if report.error:

@@ -171,3 +171,15 @@ def test_an_unusable_state_database_is_one_line_and_an_existing_state_folder_is_
     assert result.exit_code == 1
     assert ONE_LINE_WITH_HINT.fullmatch(result.stderr) and "check --state-dir" in result.stderr
     assert [p.name for p in state.iterdir()] == ["snapshot.sqlite"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_partial_report(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("SKU-1\n", encoding="utf-8")
+    result = CliRunner().invoke(simulator_main, ["check", str(feed), "--output", "/dev/full"])  # ENOSPC
+    assert result.exit_code == 1
+    assert result.stderr == ("error: No space left on device: /dev/full "
+                             "(free some disk space, or choose another folder)\n")
+    report = tmp_path / "report.txt"
+    assert CliRunner().invoke(simulator_main, ["check", str(feed), "--output", str(report)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.txt", "report.txt"]  # no .part left
