@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from support.cartridge import AUTH_CALLBACK, call, callback_body, external_data
 from support.partner import PartnerClient, authorize, for_server, sign
+from support.simulator_client import Client, row
 from support.waiting import wait_for
 
 from simulator.gateway import sign as gateway_sign
@@ -192,13 +193,17 @@ def test_shop_cipher_rules(server: SimServer, partner: PartnerClient) -> None:
             403, 101000, "shop_cipher")
 
 
-def test_a_token_cannot_use_another_shops_cipher(server: SimServer, partner: PartnerClient,
-                                                 tmp_path: Path) -> None:
-    """Two shops, two tokens: a token names its own shop only."""
+def second_shop(server: SimServer) -> PartnerClient:
+    """Onboard `tenant-2` (site RefArch) with a signed callback; a client authorized for its shop."""
     body = callback_body("tenant-2", "http://127.0.0.1:9", "u", "k")
-    assert call(server.base_url, "POST", AUTH_CALLBACK, external_data("tenant-2", server.external_data_key),
-                body)[1]["code"] == 0
-    other = for_server(server, "tenant-2")
+    external = external_data("tenant-2", server.external_data_key)
+    assert call(server.base_url, "POST", AUTH_CALLBACK, external, body)[1]["code"] == 0
+    return for_server(server, "tenant-2")
+
+
+def test_a_token_cannot_use_another_shops_cipher(server: SimServer, partner: PartnerClient) -> None:
+    """Two shops, two tokens: a token names its own shop only."""
+    other = second_shop(server)
     assert other.shop_cipher != partner.shop_cipher
     other.shop_cipher = partner.shop_cipher
     refused(other.get(PRODUCT), 403, 101000, "shop_cipher")
@@ -232,3 +237,20 @@ def test_tokens_shops_and_keys_survive_a_restart(tmp_path: Path) -> None:
         partner.base_url = second.base_url
         status, answer = partner.get(SHOPS)
         assert (status, answer["data"]["shops"]) == (200, before), answer
+
+
+def test_a_token_sees_only_its_own_shops_products(server: SimServer, partner: PartnerClient) -> None:
+    """The default shop has a product; another shop's token finds nothing, not even by the product's id."""
+    shop = Client(server)
+    shop.drop_feed([row("SKU-1", "G-1")])
+    assert shop.run()["state"] == "completed"
+    body = {"status": "ACTIVATE"}
+    (mine,) = partner.post(SEARCH, body, page_size="10")[1]["data"]["products"]
+    own = partner.get(f"/product/202309/products/{mine['id']}")
+    assert own[1]["code"] == 0 and own[1]["data"]["id"] == mine["id"], own
+
+    other = second_shop(server)
+    status, answer = other.post(SEARCH, body, page_size="10")
+    assert (status, answer["code"], answer["data"]["products"]) == (200, 0, []), answer
+    status, answer = other.get(f"/product/202309/products/{mine['id']}")
+    assert answer["code"] != 0 and answer["data"] is None, answer
