@@ -81,6 +81,7 @@ def serve_command(
             raise  # the data folder, not the port: failures.py names the path and what to do
         raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error} "
                                    "(is the port in use? --port 0 picks a free one)") from error
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
     click.echo(f"TikTok Shop API:     {server.base_url}")
     click.echo(f"WebDAV user:         {server.dav_user}")
@@ -91,9 +92,8 @@ def serve_command(
     click.echo(f"App secret:          {server.app_secret}")
     click.echo(f"External-data key:   {server.external_data_key}")
     click.echo(f"Saved credentials:   {server.credentials_file.resolve()} (reused at the next start)")
-    click.echo("Press Ctrl-C to stop.")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
     try:
+        click.echo("Press Ctrl-C to stop.")  # inside: a stop right after it is a clean stop
         threading.Event().wait()
     except KeyboardInterrupt:
         click.echo("Stopping...")
