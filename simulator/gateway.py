@@ -116,11 +116,10 @@ def _check_timestamp() -> None:
         raise GatewayRefusal(
             BAD_REQUEST, "Invalid timestamp. The 'timestamp' query parameter is required.", 400
         )
-    try:
-        timestamp = int(raw)
-    except ValueError:
+    if not raw.removeprefix("-").isdigit():  # int() would also take " 1", "+1" and "1_0"
         message = "Invalid timestamp. The 'timestamp' query parameter must be Unix time in seconds."
-        raise GatewayRefusal(BAD_REQUEST, message, 400) from None
+        raise GatewayRefusal(BAD_REQUEST, message, 400)
+    timestamp = int(raw)
     now = time.time()
     if timestamp < 0:
         problem = "must not be lesser than 0"

@@ -158,6 +158,8 @@ def test_credential_refusals(partner: PartnerClient, path: str) -> None:
         (resigned(partner, path, timestamp=str(now - 301)), 400, 36009004, "earlier than 5 minutes"),
         (resigned(partner, path, timestamp=str(now + 60)), 400, 36009004, "by more than 30 seconds"),
         (resigned(partner, path, timestamp="soon"), 400, 36009004, "Unix time"),
+        (resigned(partner, path, timestamp=f" {now}"), 400, 36009004, "Unix time"),
+        (resigned(partner, path, timestamp="-1"), 400, 36009004, "lesser than 0"),
         (unsigned(partner, path, sign=None), 401, 36009004, "signature"),
         (unsigned(partner, path, timestamp=str(now - 1)), 401, 106001, "'sign'"),
         (unsigned(partner, path, sign="0" * 64), 401, 106001, "'sign'"),
