@@ -408,24 +408,14 @@ class SiteScan:
         Raises SiteCatalogError when that is ambiguous, or when the site catalog assigns none of the
         products the catalogs define (the run would send nothing, its delete feed remove everything).
         """
-        db = self._db
-        for item in catalogs:
-            undefined = f"FROM assignment a WHERE file IN ({item.marks}) AND NOT EXISTS " \
-                "(SELECT 1 FROM product p WHERE p.id = a.id)"
-            count = db.execute(f"SELECT COUNT(DISTINCT id) {undefined}", item.indices).fetchone()[0]
-            if count:
-                examples = [row[0] for row in db.execute(
-                    f"SELECT id {undefined} GROUP BY id ORDER BY MIN(seq) LIMIT {EXAMPLES}", item.indices)]
-                self.summary.warnings.append(
-                    f"catalog {item.catalog_id} ({item.files}) assigns {Tally(count, examples).describe()} "
-                    "products that no given catalog defines")
+        self._warn_undefined_assignments(catalogs)
         site = self.inputs.site_catalog
         if site is not None:
             index = next(i for i, item in enumerate(catalogs)
                          if site.resolve() in {path.resolve() for path in item.paths})
             how = "--site-catalog"
         elif len(catalogs) == 1:
-            index, how = 0, "the only catalog, so the site catalog"
+            index, how = 0, "the only catalog, so the site catalog,"
         else:
             candidates = [i for i, item in enumerate(catalogs) if item.assignments and not item.products]
             if len(candidates) != 1:
@@ -434,19 +424,32 @@ class SiteScan:
                     "cannot tell which catalog is the site (storefront) catalog: expected exactly one that "
                     f"assigns products but defines none, got {len(candidates)} among: {listed}. "
                     "Name it with --site-catalog (or SFCC_SITE_CATALOG)")
-            index, how = candidates[0], "the site catalog (assigns products, defines none)"
-        defined = sum(item.products for item in catalogs)
+            index, how = candidates[0], "the site catalog (it assigns products, defines none),"
+        defined = self._db.execute("SELECT COUNT(*) FROM product").fetchone()[0]
         chosen = catalogs[index]
-        assigned = db.execute(
+        assigned = self._db.execute(
             "SELECT COUNT(DISTINCT a.id) FROM assignment a JOIN product p ON p.id = a.id "
             f"WHERE a.file IN ({chosen.marks})", chosen.indices).fetchone()[0]
         if defined and not assigned:
             raise SiteCatalogError(
-                f"catalog {chosen.describe()}, {how}, assigns none of the {defined} products the "
-                "catalogs define to a category: no product would be exported. Give the site's "
-                "storefront catalog with --catalog or --site-catalog")
-        db.executemany("INSERT INTO site_file VALUES (?)", ((file,) for file in chosen.indices))
+                f"{how} {chosen.files} (catalog {chosen.catalog_id}, {chosen.assignments} category "
+                f"assignments) assigns none of the {defined} products the catalogs define: no product "
+                "would be exported. Give the site's storefront catalog with --catalog or --site-catalog")
+        self._db.executemany("INSERT INTO site_file VALUES (?)", ((file,) for file in chosen.indices))
         self.summary.site_catalog = f"{chosen.catalog_id} ({chosen.files})"
+
+    def _warn_undefined_assignments(self, catalogs: list[_Catalog]) -> None:
+        """A catalog assigning products no catalog defines: usually a master catalog left out."""
+        for item in catalogs:
+            undefined = (f"FROM assignment a WHERE file IN ({item.marks}) "
+                         "AND NOT EXISTS (SELECT 1 FROM product p WHERE p.id = a.id)")
+            count = self._db.execute(f"SELECT COUNT(DISTINCT id) {undefined}", item.indices).fetchone()[0]
+            if count:
+                examples = [row[0] for row in self._db.execute(
+                    f"SELECT id {undefined} GROUP BY id ORDER BY MIN(seq) LIMIT {EXAMPLES}", item.indices)]
+                self.summary.warnings.append(
+                    f"catalog {item.catalog_id} ({item.files}) assigns products that no given catalog "
+                    f"defines: {Tally(count, examples).describe()}")
 
     def _add_product(self, product: Product) -> None:
         kind = _KIND_SET if product.is_set else _KIND_MASTER if product.is_master else _KIND_ITEM

@@ -89,11 +89,19 @@ def best_prices(paths: list[Path], now: datetime) -> dict[str, Decimal]:
     return best
 
 
-def sellable_prices(catalog: Catalog, prices: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Online variants and non-master, non-set products with an own or master price (reference 1.9)."""
+def site_assigned(storefront: Path) -> set[str]:
+    """Product IDs the site (storefront) catalog assigns to a category."""
+    return {a.get("product-id") for a in _parse(storefront).getroot().iter(f"{CATALOG}category-assignment")}
+
+
+def sellable_prices(catalog: Catalog, prices: dict[str, Decimal], site: set[str]) -> dict[str, Decimal]:
+    """Online site products (assigned in the site catalog, or a variant of a master that is): variants
+    and non-master, non-set products with an own or master price (reference 1.9, 1.10)."""
     result = {}
     for pid, online in catalog.online.items():
         if not online or catalog.kind[pid] in ("master", "set"):
+            continue
+        if pid not in site and catalog.master_of.get(pid) not in site:
             continue
         price = prices.get(pid, prices.get(catalog.master_of.get(pid, "")))
         if price is not None:
@@ -105,10 +113,16 @@ def js_number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _site_prices(catalog_file: Path, list_book: Path) -> dict[str, str]:
+def _site_prices(catalog_file: Path, list_book: Path,
+                 storefront: Path = SITE / "catalog-storefront.xml") -> dict[str, str]:
     catalog = read_catalog(catalog_file)
     prices = best_prices([list_book, SITE / "pricebook-sale.xml"], datetime.now(UTC))
-    return {pid: js_number(price) for pid, price in sellable_prices(catalog, prices).items()}
+    site = site_assigned(storefront)
+    return {pid: js_number(price) for pid, price in sellable_prices(catalog, prices, site).items()}
+
+
+# Online and priced, but only the master catalog assigns it: never a site product (fixtures/README.md).
+MASTER_CATALOG_ONLY = {"ACC-CAP-UNLISTED"}
 
 
 EXPECTED_PRICES = {
@@ -140,6 +154,8 @@ def test_site_special_products() -> None:
     assert not catalog.online["ACC-SCARF-OFF"] and not catalog.online["BLAZER-NVY-4"]
     assert "ACC-GLOVES-NP" not in best_prices([SITE / "pricebook-list.xml", SITE / "pricebook-sale.xml"],
                                               datetime.now(UTC))
+    assert catalog.online["ACC-CAP-UNLISTED"] and "ACC-CAP-UNLISTED" in best_prices(
+        [SITE / "pricebook-list.xml"], datetime.now(UTC))
     assert len(catalog.name["HOME-RUG-LONG"]) > 255
     assert catalog.large_images["HOME-MIRROR-NOIMG"] == 0
     assert sorted(pid for pid, kind in catalog.kind.items() if kind == "master") == [
@@ -149,7 +165,8 @@ def test_site_special_products() -> None:
 def test_changed_site_swaps_the_removed_and_added_product() -> None:
     base = _site_prices(SITE / "catalog-master.xml", SITE / "pricebook-list.xml")
     changed = _site_prices(SITE / "changes" / "catalog-master-changed.xml",
-                           SITE / "changes" / "pricebook-list-changed.xml")
+                           SITE / "changes" / "pricebook-list-changed.xml",
+                           SITE / "changes" / "catalog-storefront-changed.xml")
     assert set(base) - set(changed) == {"ACC-TOTE-01"}
     assert set(changed) - set(base) == {"KIT-MUG-02"} and changed["KIT-MUG-02"] == "16"
     before = read_catalog(SITE / "catalog-master.xml").name
@@ -175,8 +192,18 @@ def test_every_top_level_product_has_exactly_one_primary_category(storefront: st
         assert assignment.get("category-id") in categories
         if assignment.findtext(f"{CATALOG}primary-flag") == "true":
             primaries[assignment.get("product-id")] = primaries.get(assignment.get("product-id"), 0) + 1
-    top_level = {pid for pid in catalog.online if pid not in catalog.master_of}
+    top_level = {pid for pid in catalog.online if pid not in catalog.master_of} - MASTER_CATALOG_ONLY
     assert primaries == dict.fromkeys(top_level, 1)
+
+
+def test_master_catalog_assigns_too_but_never_decides() -> None:
+    """Its assignments compete with the storefront's (BELT, the TEE master) or stand alone (the cap)."""
+    root = _parse(SITE / "catalog-master.xml").getroot()
+    assigned = {a.get("product-id"): a.get("category-id") for a in root.iter(f"{CATALOG}category-assignment")}
+    assert assigned["BELT-LTH-001"] == "catalog-accessories" and assigned["M-TEE-CREW"] == "catalog-apparel"
+    storefront = site_assigned(SITE / "catalog-storefront.xml")
+    assert {"BELT-LTH-001", "M-TEE-CREW"} <= storefront and MASTER_CATALOG_ONLY.isdisjoint(storefront)
+    assert assigned.keys() >= MASTER_CATALOG_ONLY
 
 
 def _inventory_ids(path: Path) -> list[list[str]]:
@@ -214,7 +241,7 @@ def test_generator_writes_exactly_n_valid_sellable_skus(tmp_path: Path, n: int) 
         assert schema.validate(document), (path.name, schema.error_log)
     catalog = read_catalog(paths["catalog-master"])
     prices = best_prices([paths["pricebook-list"], paths["pricebook-sale"]], datetime.now(UTC))
-    sellable = sellable_prices(catalog, prices)
+    sellable = sellable_prices(catalog, prices, site_assigned(paths["catalog-storefront"]))
     assert len(sellable) == n == counts.sellable == counts.variants + counts.simple
     assert n < 400 or (counts.offline and counts.unpriced), "the oracle must meet non-sellable products too"
     records = _inventory_ids(paths["inventory"])[0]
@@ -245,11 +272,12 @@ def test_generator_command_prints_what_it_wrote(tmp_path: Path) -> None:
 
 
 def test_site_availability_is_as_documented() -> None:
-    """In stock = any record with ATS > 0, allocation > 0 or perpetual; a variant takes its master's stock."""
+    """In stock = any record with ATS > 0 (else, without `ats`, allocation > 0) or perpetual; a variant
+    takes its master's stock. ACC-BEANIE-01 has allocation 3 but ATS 0: out of stock."""
     stocked: set[str] = set()
     for record in _parse(SITE / "inventory.xml").getroot().iter(f"{INVENTORY}record"):
-        amounts = (record.findtext(f"{INVENTORY}ats", "0"), record.findtext(f"{INVENTORY}allocation", "0"))
-        if any(Decimal(a) > 0 for a in amounts) or record.findtext(f"{INVENTORY}perpetual") == "true":
+        ats = record.findtext(f"{INVENTORY}ats") or record.findtext(f"{INVENTORY}allocation", "0")
+        if Decimal(ats) > 0 or record.findtext(f"{INVENTORY}perpetual") == "true":
             stocked.add(record.get("product-id"))
     catalog = read_catalog(SITE / "catalog-master.xml")
     stocked |= {master for variant, master in catalog.master_of.items() if variant in stocked}
