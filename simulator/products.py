@@ -25,6 +25,7 @@ SKU_ID_BASE = 1731000000000000000
 _ROWID_LIMIT = 2**62
 _IN_STOCK_AVAILABILITY = {"in stock", "available for order", "preorder"}
 _MAX_MAIN_IMAGES = 9
+_SORT_AT_MOST = 10_000  # matching products a search sorts itself rather than walk the whole id order
 # product_status is the status without its audit state; these are the statuses that are not audit states
 _BASE_STATUSES = ("ACTIVATE", "DELETED")
 
@@ -127,12 +128,17 @@ class Page:
 
 
 def find_page(store: Store, where: ProductFilter, after: int, limit: int) -> Page:
-    """The products matching `where` after rowid `after`, at most `limit`, keyset-paged in SQL."""
+    """The products matching `where` after rowid `after`, at most `limit`, keyset-paged in SQL.
+
+    Few matches are found through the filter's own index and sorted (`+id` keeps SQLite from walking the
+    id order instead: 100 ms on a 200,000-product shop); many are met soon enough walking the id order."""
     conn = store.connection()
     condition, args = where.where()
     total = conn.execute(f"SELECT COUNT(*) FROM products WHERE {condition}", args).fetchone()[0]
+    order = "+id" if total <= _SORT_AT_MOST else "id"
     rows = conn.execute(
-        f"SELECT * FROM products WHERE {condition} AND id > ? ORDER BY id LIMIT ?", (*args, after, limit + 1)
+        f"SELECT * FROM products WHERE {condition} AND id > ? ORDER BY {order} LIMIT ?",
+        (*args, after, limit + 1),
     ).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -66,9 +66,10 @@ CREATE TABLE IF NOT EXISTS products (
 CREATE UNIQUE INDEX IF NOT EXISTS products_group ON products (tenant, item_group_id);
 CREATE INDEX IF NOT EXISTS products_status ON products (status, id);
 -- the product API pages one shop's products in id order (an index ends with the rowid, which is id),
--- by status or not; "changed since" searches range over updated_at
+-- by status or not; searches by time range over created_at or updated_at
 CREATE INDEX IF NOT EXISTS products_tenant ON products (tenant);
 CREATE INDEX IF NOT EXISTS products_tenant_status ON products (tenant, status);
+CREATE INDEX IF NOT EXISTS products_tenant_created ON products (tenant, created_at);
 CREATE INDEX IF NOT EXISTS products_tenant_updated ON products (tenant, updated_at);
 CREATE TABLE IF NOT EXISTS skus (
     id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL,
