@@ -22,7 +22,7 @@ from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
 from simulator.gateway import PartnerApp
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
-from simulator.shops import register
+from simulator.shops import open_missing, register
 from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
@@ -107,6 +107,7 @@ class SimServer:
                 self.external_business_id, self.base_url, self.dav_user, self.dav_password, region=self.region
             ),
         )
+        open_missing(self.store)
         self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()

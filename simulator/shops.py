@@ -79,6 +79,15 @@ def register(store: Store, tenant: Tenant) -> Shop:
     return shop
 
 
+def open_missing(store: Store) -> None:
+    """Give every tenant of a data folder from before shops existed its shop, so its tokens can be had."""
+    orphans = store.registry().execute("SELECT id FROM tenants WHERE id NOT IN (SELECT tenant FROM shops)")
+    for (tenant_id,) in orphans.fetchall():
+        tenant = store.get_tenant(tenant_id)
+        assert tenant is not None
+        register(store, tenant)
+
+
 def shop_of(store: Store, tenant_id: str) -> Shop | None:
     row = store.registry().execute(f"SELECT {_COLUMNS} FROM shops WHERE tenant = ?", (tenant_id,)).fetchone()
     return _shop(row)

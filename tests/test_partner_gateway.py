@@ -7,6 +7,7 @@ a refused call changes nothing.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +257,19 @@ def test_a_token_sees_only_its_own_shops_products(server: SimServer, partner: Pa
     assert (status, answer["code"], answer["data"]["products"]) == (200, 0, []), answer
     status, answer = other.get(f"/product/202309/products/{mine['id']}")
     assert answer["code"] != 0 and answer["data"] is None, answer
+
+
+def test_tenants_of_a_data_folder_from_before_shops_get_one(tmp_path: Path) -> None:
+    """A data folder written before shops existed: its onboarded tenants can still be authorized."""
+    (tmp_path / "sim").mkdir()
+    with sqlite3.connect(tmp_path / "sim" / "jobs.sqlite3") as old:
+        old.execute("CREATE TABLE tenants (id TEXT PRIMARY KEY, webdav_base TEXT NOT NULL,"
+                    " user TEXT NOT NULL, password TEXT NOT NULL, site_id TEXT NOT NULL DEFAULT '',"
+                    " region TEXT NOT NULL DEFAULT 'US', registered_at REAL NOT NULL)")
+        old.execute("INSERT INTO tenants VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ("old-tenant", "http://127.0.0.1:9", "u", "k", "Old", "US", 0))
+    old.close()
+    with SimServer(tmp_path / "sim") as server:
+        partner = for_server(server, "old-tenant")
+        (shop,) = partner.get(SHOPS)[1]["data"]["shops"]
+        assert (shop["name"], shop["region"]) == ("Old", "US")
