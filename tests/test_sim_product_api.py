@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cartridge import AUTH_CALLBACK, call, callback_body, external_data
+from support.partner import for_server
 from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER, inventory_xml
 from support.simulator_client import Client, row, running
 
@@ -233,3 +235,27 @@ def test_stock_and_backorders_show_as_tiktok_inventory(tmp_path: Path) -> None:
         assert sku["inventory"] == [{"warehouse_id": "wh-1", "quantity": 3, "backorder_quantity": 7}]
         (old,) = client.search({}, version="202312")["products"]
         assert old["skus"][0]["inventory"] == [{"warehouse_id": "wh-1", "quantity": 3}]
+
+
+def test_two_shops_with_the_same_feed_each_see_only_their_own_products(tmp_path: Path) -> None:
+    """tenant-2 onboards on the same WebDAV folder: the same SKUs become its products, with their own ids."""
+    with running(tmp_path / "sim") as client:
+        server = client.server
+        body = callback_body("tenant-2", server.base_url, server.dav_user, server.dav_password)
+        signed = external_data("tenant-2", server.external_data_key)
+        status, answer = call(server.base_url, "POST", AUTH_CALLBACK, signed, body)
+        assert (status, answer["code"]) == (200, 0), answer
+        client.drop_feed([row("A1", "A"), row("B1", "B")])
+        assert client.run()["state"] == "completed"
+        answer = client.alert(external_business_id="tenant-2")
+        assert client.wait_job(answer["data"]["job_id"])["state"] == "completed"
+        default = server.external_business_id
+        mine = {p["item_group_id"]: p["id"] for p in client.products(external_business_id=default)}
+        theirs = {p["item_group_id"]: p["id"] for p in client.products(external_business_id="tenant-2")}
+        assert mine.keys() == theirs.keys() == {"A", "B"} and not set(mine.values()) & set(theirs.values())
+        assert search_ids(client, {"seller_skus": ["A1", "B1"]}) == sorted(mine.values())
+        other = for_server(server, "tenant-2")
+        _, found = other.post("/product/202502/products/search", {"seller_skus": ["A1"]}, page_size="10")
+        assert [p["id"] for p in found["data"]["products"]] == [theirs["A"]], found
+        answer = client.tiktok_product(theirs["A"])
+        assert answer["code"] == 12052048 and answer["data"] is None, answer
