@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from simulator.envelope import envelope
+from simulator.envelope import Refusal, envelope
 from simulator.gateway import caller_shop
 from simulator.products import (
     ProductFilter,
@@ -60,18 +60,9 @@ CATEGORY_VERSIONS = ("v1", "v2")
 product_api = Blueprint("product", __name__)
 
 
-class Refusal(Exception):
-    """A refused product call: TikTok's code and message (with what was wrong), and the HTTP status."""
-
-    def __init__(self, code: int, message: str, status: int = 200) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
 @product_api.errorhandler(Refusal)
 def _refused(error: Refusal):
+    """A refused product call: TikTok's code, a message that names what was wrong, the HTTP status."""
     return jsonify(envelope(error.code, error.message)), error.status
 
 
