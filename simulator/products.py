@@ -255,15 +255,16 @@ def _image(url: str) -> dict[str, Any]:
     return {"uri": uri, "urls": [url], "thumb_urls": [url]}
 
 
-def _sales_attributes(sku: Sku, first: bool) -> list[dict[str, Any]]:
+def _sales_attributes(sku: Sku) -> list[dict[str, Any]]:
     """variation_properties as TikTok's sales attributes; the first carries the SKU's own image."""
+    feed = Row(sku.values)
     attributes = [
         {"id": stable_id("attribute", name), "name": name, "value_id": stable_id("value", name, value),
          "value_name": value}
-        for name, value in (Row(sku.values).properties or {}).items()
+        for name, value in (feed.properties or {}).items()
     ]
-    images = Row(sku.values).images
-    if first and attributes and images:
+    images = feed.images
+    if attributes and images:
         attributes[0]["sku_img"] = _image(images[0])
     return attributes
 
@@ -293,7 +294,7 @@ def _get_sku(sku: Sku) -> dict[str, Any]:
         "seller_sku": sku.seller_sku,
         "price": sku.price(),
         "inventory": [s.tiktok(with_backorder=True) for s in sku.stock],
-        "sales_attributes": _sales_attributes(sku, first=True),
+        "sales_attributes": _sales_attributes(sku),
         "status_info": {"status": "NORMAL"},
     }
 
