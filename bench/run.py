@@ -5,7 +5,7 @@
 Every figure comes from a real run: the connector and the simulator run as their own processes on
 127.0.0.1, exactly as a user runs them. Each row gives wall time, throughput and peak RSS; the ratio
 column is against a bare lxml iterparse of the same master catalog, timed in the same run. While the
-simulator ingests, a probe calls `/_sim/health` and the product API and records the slowest answer.
+simulator ingests, a probe calls `/_sim/health` and `/_sim/products` and records the slowest answer.
 This is a benchmark, not a test: it prints figures and asserts nothing.
 """
 
