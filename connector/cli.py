@@ -79,7 +79,8 @@ def _settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--password", help=f"WebDAV access key ({describe_source('password')})."),
         click.option("--tiktok-url", help=f"TikTok base URL ({describe_source('tiktok_url')})."),
         click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-                     help=f"Snapshot and outbox folder ({describe_source('state_dir')})."),
+                     help="Snapshot and outbox folder; default the per-user $XDG_STATE_HOME/sfcc-connector/"
+                          f"<site-id> (~/.local/state/... when unset; {describe_source('state_dir')})."),
         click.option("--external-business-id",
                      help=f"Tenant ID; default {DEFAULT_EXTERNAL_BUSINESS_ID} "
                           f"({describe_source('external_business_id')})."),
