@@ -12,9 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
+
+from connector.tls import untrusted, untrusted_message
 
 NOTIFY_PATH = "/tbp/v2.0/feed/download/"
 AUTH_CALLBACK_PATH = "/tbp/v2.0/salesforce/auth_callback/"
@@ -39,16 +43,20 @@ def alert_body(external_business_id: str, folder_url: str, feed_type: str, updat
     return _compact(body)
 
 
-def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str | None:
-    """One POST; None when acknowledged, else why not."""
+def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float,
+             context: ssl.SSLContext | None) -> str | None:
+    """One POST; None when acknowledged, else why not. An untrusted certificate is not worth a retry."""
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             status, text = response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return f"HTTP {error.code}"
     except (OSError, ValueError) as error:
+        if certificate_error := untrusted(error):
+            raise AlertError(f"POST {url.split('?')[0]}: "
+                             f"{untrusted_message(urlsplit(url).netloc, certificate_error)}") from None
         return f"cannot reach TikTok: {error}"
     if status != 200:
         return f"HTTP {status}"
@@ -63,11 +71,12 @@ def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float) -> 
     return None
 
 
-def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, str] | None = None) -> int:
+def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, str] | None = None,
+          context: ssl.SSLContext | None = None) -> int:
     """POST until acknowledged, at most 3 times; returns the attempts used."""
     reasons = []
     for attempt in range(1, ATTEMPTS + 1):
-        reason = _attempt(url, body, headers or {}, timeout)
+        reason = _attempt(url, body, headers or {}, timeout, context)
         if reason is None:
             return attempt
         reasons.append(reason)
@@ -75,14 +84,15 @@ def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, s
 
 
 def notify(tiktok_url: str, external_business_id: str, folder_url: str, feed_type: str,
-           update_type: str, *, timeout: float = 5.0) -> int:
+           update_type: str, *, timeout: float = 5.0, context: ssl.SSLContext | None = None) -> int:
     """Send one alert, up to 3 attempts; returns the attempts used, raises AlertError if all fail."""
     body = alert_body(external_business_id, folder_url, feed_type, update_type)
-    return _post(tiktok_url.rstrip("/") + NOTIFY_PATH, body, f"alert {feed_type}/{update_type}", timeout)
+    return _post(tiktok_url.rstrip("/") + NOTIFY_PATH, body, f"alert {feed_type}/{update_type}", timeout,
+                 context=context)
 
 
 def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = "",
-            *, timeout: float = 5.0) -> int:
+            *, timeout: float = 5.0, context: ssl.SSLContext | None = None) -> int:
     """POST the cartridge's auth callback so TikTok records the tenant and its WebDAV credentials.
 
     `fields` holds the body keys (reference 5.2) plus `webdav_url`. `external_data` is the base64 of
@@ -113,4 +123,4 @@ def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = ""
                                                "website_url", "webdav_url"))
     url = (tiktok_url.rstrip("/") + AUTH_CALLBACK_PATH + "?external_data="
            + base64.b64encode(_compact(external_data)).decode("ascii"))
-    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"})
+    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"}, context)

@@ -34,6 +34,7 @@ from connector.settings import (
     resolve_settings,
 )
 from connector.sync import MANIFEST, Syncer
+from connector.tls import client_context
 from connector.watch import FolderWatch
 
 _FILE = ExistingFile()
@@ -88,6 +89,8 @@ def _settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Site time zone for file-name timestamps (the cartridge's site calendar)."),
         click.option("--dw-json", type=_FILE, help="dw.json with hostname/username/password "
                                                    "(default ./dw.json when present)."),
+        click.option("--ca-file", type=_FILE, help="PEM CA certificates to trust besides the system's, for "
+                                                   f"https ({describe_source('ca_file')})."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -254,7 +257,8 @@ def onboard_command(**params: Any) -> None:
         "create_order_url": f"{storefront}/OrderCreate-Social", "website_url": storefront,
         "webdav_url": settings.instance, "locale": params["locale"],
     }
-    onboard(settings.tiktok_url, fields, params["external_data_key"])
+    onboard(settings.tiktok_url, fields, params["external_data_key"],
+            context=client_context(settings.ca_file))
     click.echo(f"onboarded tenant {settings.external_business_id}: TikTok will read {settings.instance}")
 
 

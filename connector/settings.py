@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connector.tls import client_context
+
 DEFAULT_EXTERNAL_BUSINESS_ID = "sfcc-sim-tenant"
 DEFAULT_TIMEZONE = "UTC"
 
@@ -38,6 +40,7 @@ class Settings:
     state_dir: Path
     external_business_id: str = DEFAULT_EXTERNAL_BUSINESS_ID
     timezone: str = DEFAULT_TIMEZONE
+    ca_file: Path | None = None  # CA certificates to trust besides the system's, for https peers
 
     @property
     def zone(self) -> ZoneInfo:
@@ -54,6 +57,7 @@ _SOURCES: dict[str, tuple[str, str | None, str | None]] = {
     "tiktok_url": ("--tiktok-url", "TIKTOK_URL", None),
     "external_business_id": ("--external-business-id", "TIKTOK_EXTERNAL_BUSINESS_ID", None),
     "state_dir": ("--state-dir", "SFCC_CONNECTOR_STATE_DIR", None),
+    "ca_file": ("--ca-file", "SFCC_CA_FILE", None),
 }
 REQUIRED = ("instance", "user", "password", "site_id", "tiktok_url")
 
@@ -132,6 +136,11 @@ def resolve_settings(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"--site-timezone: unknown time zone {timezone!r}") from None
+    ca_file = Path(values["ca_file"]) if "ca_file" in values else None
+    try:
+        client_context(ca_file)
+    except OSError as error:
+        raise SettingsError(f"--ca-file {ca_file}: cannot load it as PEM CA certificates: {error}") from None
     return Settings(
         instance=normalise_instance(values.get("instance", "")) if "instance" in values else "",
         user=values.get("user", ""),
@@ -142,6 +151,7 @@ def resolve_settings(
         else default_state_dir(values.get("site_id", ""), environ),
         external_business_id=values.get("external_business_id", DEFAULT_EXTERNAL_BUSINESS_ID),
         timezone=timezone,
+        ca_file=ca_file,
     )
 
 

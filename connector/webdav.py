@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ssl
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from connector.names import temp_name
+from connector.tls import untrusted_message
 
 IMPEX_PATH = "/on/demandware.servlet/webdav/Sites/Impex"
 PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
@@ -37,7 +39,8 @@ _HINTS = {
 class WebDavClient:
     """Basic-auth WebDAV client for the `Impex` root of one instance, over http or https."""
 
-    def __init__(self, instance: str, user: str, password: str, timeout: float = 60.0) -> None:
+    def __init__(self, instance: str, user: str, password: str, timeout: float = 60.0,
+                 context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(instance)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise WebDavError(f"instance URL {instance!r} must look like https://host[:port]")
@@ -46,6 +49,7 @@ class WebDavClient:
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         self._auth = f"Basic {token}"
         self._timeout = timeout
+        self._context = context or ssl.create_default_context()
         self._known_folders: set[str] = set()
 
     def url(self, path: str) -> str:
@@ -58,15 +62,21 @@ class WebDavClient:
 
     def _request(self, method: str, path: str, body: object = None,
                  headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
-        connection_class = (http.client.HTTPSConnection if self._scheme == "https"
-                            else http.client.HTTPConnection)
-        connection = connection_class(self._netloc, timeout=self._timeout)
+        connection: http.client.HTTPConnection
+        if self._scheme == "https":
+            connection = http.client.HTTPSConnection(self._netloc, timeout=self._timeout,
+                                                     context=self._context)
+        else:
+            connection = http.client.HTTPConnection(self._netloc, timeout=self._timeout)
         all_headers = {"Authorization": self._auth, **(headers or {})}
         try:
             connection.request(method, self._href(path), body=body, headers=all_headers)
             response = connection.getresponse()
             response.read()
             return response
+        except ssl.SSLCertVerificationError as error:
+            problem = untrusted_message(self._netloc, error)
+            raise WebDavError(f"{method} {self.url(path)}: {problem}") from None
         except OSError as error:
             raise WebDavError(f"{method} {self.url(path)}: cannot reach the instance: {error}") from None
         finally:

@@ -17,9 +17,17 @@ from support.sfcc import PRODUCT_FOLDER
 from simulator.server import SimServer
 
 
+@pytest.fixture(autouse=True, params=["http", "https"])
+def scheme(request: pytest.FixtureRequest) -> str:
+    """Every scenario runs over both: SFCC's tools and the cartridge speak only https.
+
+    Autouse, because pytest-bdd asks for step fixtures only at run time, too late to parametrize `sim`."""
+    return request.param
+
+
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Sim]:
-    with SimServer(tmp_path / "sim") as server:
+def sim(scheme: str, tmp_path: Path) -> Iterator[Sim]:
+    with SimServer(tmp_path / "sim", tls=scheme == "https") as server:
         yield Sim(server)
 
 

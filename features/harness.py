@@ -154,7 +154,8 @@ class Connector:
         server = self.sim.server
         return ["--site-id", "RefArch", "--locale", "en_US", "--instance", server.base_url,
                 "--user", server.dav_user, "--password", server.dav_password,
-                "--tiktok-url", self.tiktok_url or server.base_url, "--state-dir", str(self.state_dir)]
+                "--tiktok-url", self.tiktok_url or server.base_url, "--state-dir", str(self.state_dir),
+                *(["--ca-file", str(server.ca_path)] if server.ca_path else [])]
 
     def command(self, *args: str) -> list[str]:
         """The command line that runs `sfcc-connector` as its own process."""

@@ -16,7 +16,10 @@ from simulator.failures import Commands
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.server import SimServer
 from simulator.tenant import DEFAULT_TENANT_ID
+from simulator.tls import TlsError
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
+
+_PEM = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,6 +63,14 @@ def main(debug: bool) -> None:
 @click.option("--access-token-lifetime", "access_token_lifetime_s", type=click.IntRange(1),
               default=ACCESS_TOKEN_LIFETIME_S, show_default=True,
               help="Seconds an access token lives (TikTok: 7 days); shorten it to test refreshing.")
+@click.option("--tls", is_flag=True, envvar="TIKTOK_SIM_TLS",
+              help="Serve https with a CA and certificate made on first start under <data-dir>/tls/ (kept).")
+@click.option("--tls-cert", type=_PEM, envvar="TIKTOK_SIM_TLS_CERT",
+              help="Serve https with this PEM certificate (chain) instead; needs --tls-key.")
+@click.option("--tls-key", type=_PEM, envvar="TIKTOK_SIM_TLS_KEY",
+              help="The unencrypted PEM key of --tls-cert.")
+@click.option("--ca-file", type=_PEM, envvar="TIKTOK_SIM_CA_FILE",
+              help="PEM CA certificates pickup trusts, besides the system's, on tenants' https WebDAV hosts.")
 def serve_command(
     data_dir: Path,
     host: str,
@@ -68,13 +79,22 @@ def serve_command(
     dav_password: str | None,
     external_business_id: str,
     region: str,
+    tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    ca_file: Path | None,
     **partner: Any,
 ) -> None:
     """Run the embedded SFCC WebDAV and the TikTok Shop API on one port until Ctrl-C."""
-    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner)
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together: give both or neither")
+    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner,
+                       tls=tls, tls_cert=tls_cert, tls_key=tls_key, ca_file=ca_file)
     try:
         server.start()
     except CredentialsError as error:
+        raise click.ClickException(str(error)) from None
+    except TlsError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
         if error.filename is not None:
@@ -92,6 +112,8 @@ def serve_command(
     click.echo(f"App secret:          {server.app_secret}")
     click.echo(f"External-data key:   {server.external_data_key}")
     click.echo(f"Saved credentials:   {server.credentials_file.resolve()} (reused at the next start)")
+    if server.ca_path:
+        click.echo(f"CA to trust:         {server.ca_path.resolve()}")
     try:
         click.echo("Press Ctrl-C to stop.")  # inside: a stop right after it is a clean stop
         threading.Event().wait()

@@ -7,6 +7,7 @@ without an import loop. The job record itself lives in the store; the context pu
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class JobContext:
         default_factory=lambda: IssueSummary(("line", "sku_id", "item_group_id", "value", "message"))
     )
     steps: list[dict[str, Any]] = field(default_factory=list)
+    # Whom pickup trusts on an https WebDAV host: the system store plus the CAs `serve` was given.
+    trust: ssl.SSLContext = field(default_factory=ssl.create_default_context)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ssl
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote, urlsplit
@@ -42,11 +43,21 @@ class RemoteFile:
     collection: bool
 
 
-def _connection(url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(url)
+def _connection(ctx: JobContext) -> http.client.HTTPConnection:
+    parts = urlsplit(ctx.url)
     if parts.scheme == "https":
-        return http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_S)
+        return http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_S,
+                                           context=ctx.trust)
     return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_S)
+
+
+def _unreachable(ctx: JobContext, what: str, error: OSError) -> JobFailed:
+    """Why a call did not get through; an untrusted certificate names the host and the fix."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return JobFailed(f"{what}: the TLS certificate of {urlsplit(ctx.url).netloc} does not verify "
+                         f"({error.verify_message}); start tiktok-sim serve with --ca-file naming the CA "
+                         "that signed it")
+    return JobFailed(f"{what} failed: {error}")
 
 
 def _headers(ctx: JobContext) -> dict[str, str]:
@@ -97,7 +108,7 @@ def _timestamp(http_date: str | None) -> float:
 def list_folder(ctx: JobContext) -> list[RemoteFile]:
     """PROPFIND Depth 1 of the alerted folder; the folder itself is left out."""
     path = urlsplit(ctx.url).path.rstrip("/") + "/"
-    conn = _connection(ctx.url)
+    conn = _connection(ctx)
     try:
         conn.request(
             "PROPFIND",
@@ -108,7 +119,7 @@ def list_folder(ctx: JobContext) -> list[RemoteFile]:
         answer = conn.getresponse()
         body = answer.read()
     except OSError as error:
-        raise JobFailed(f"PROPFIND {ctx.url} failed: {error}") from error
+        raise _unreachable(ctx, f"PROPFIND {ctx.url}", error) from error
     finally:
         conn.close()
     if answer.status != 207:
@@ -124,7 +135,7 @@ def list_folder(ctx: JobContext) -> list[RemoteFile]:
 
 def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
     target = ctx.work_dir / entry.name
-    conn = _connection(ctx.url)
+    conn = _connection(ctx)
     try:
         conn.request(
             "GET", urlsplit(ctx.url).path.rstrip("/") + "/" + quote(entry.name), headers=_headers(ctx)
@@ -136,7 +147,7 @@ def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
             while chunk := answer.read(CHUNK):
                 out.write(chunk)
     except OSError as error:
-        raise JobFailed(f"GET {entry.href} failed: {error}") from error
+        raise _unreachable(ctx, f"GET {entry.href}", error) from error
     finally:
         conn.close()
     return PickedFile(entry.name, entry.href, entry.size, entry.etag, target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import threading
 from pathlib import Path
 
@@ -24,9 +25,10 @@ _log = logging.getLogger(__name__)
 class JobRunner:
     """Per-tenant FIFO workers over the store; `submit` records a queued job and returns its id."""
 
-    def __init__(self, store: Store, data_dir: Path) -> None:
+    def __init__(self, store: Store, data_dir: Path, trust: ssl.SSLContext | None = None) -> None:
         self.store = store
         self.uploads = data_dir / "uploads"
+        self.trust = trust or ssl.create_default_context()
         self._queues: dict[str, queue.Queue[int]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -100,6 +102,7 @@ class JobRunner:
                 job["url"],
                 self.uploads / str(job_id),
                 report=job.get("report", {}),
+                trust=self.trust,
             )
             self.store.save_job(job_id, state="running")
             for name, step in ctx.flow.steps:

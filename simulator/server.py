@@ -7,6 +7,7 @@ One port keeps a local run zero-configuration: the default tenant's WebDAV host 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 import urllib.request
@@ -14,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from simulator.app import create_app
 from simulator.credentials import FILE_NAME as CREDENTIALS_FILE
@@ -25,6 +27,7 @@ from simulator.runner import JobRunner
 from simulator.shops import open_missing, register
 from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
+from simulator.tls import ServerCertificate, TlsError, client_context, local_certificate, own_certificate
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
 
 STARTUP_TIMEOUT_S = 15.0
@@ -50,6 +53,10 @@ class SimServer:
         app_secret: str | None = None,
         external_data_key: str | None = None,
         access_token_lifetime_s: int = ACCESS_TOKEN_LIFETIME_S,
+        tls: bool = False,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -63,6 +70,9 @@ class SimServer:
         self.access_token_lifetime_s = access_token_lifetime_s
         self.external_business_id = external_business_id
         self.region = region
+        self.tls = tls or tls_cert is not None or tls_key is not None
+        self.tls_cert, self.tls_key, self.ca_file = tls_cert, tls_key, ca_file
+        self.certificate: ServerCertificate | None = None
         self._server: wsgi.Server | None = None
         self._thread: threading.Thread | None = None
         self.store: Store | None = None
@@ -71,11 +81,25 @@ class SimServer:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def dav_url(self) -> str:
         return self.base_url + DAV_MOUNT
+
+    @property
+    def ca_path(self) -> Path | None:
+        """The CA a client must trust, when the simulator made its own certificate (`tls/ca.pem`)."""
+        return self.certificate.ca if self.certificate else None
+
+    def _load_certificate(self) -> ServerCertificate | None:
+        if not self.tls:
+            return None
+        if self.tls_cert is None or self.tls_key is None:
+            if self.tls_cert or self.tls_key:
+                raise TlsError("--tls-cert and --tls-key go together: give both or neither")
+            return local_certificate(self.data_dir / "tls", self.host)
+        return own_certificate(self.tls_cert, self.tls_key)
 
     @property
     def credentials_file(self) -> Path:
@@ -87,8 +111,10 @@ class SimServer:
         self.dav_user, self.dav_password = keys.dav_user, keys.dav_password
         self.app_key, self.app_secret = keys.app_key, keys.app_secret
         self.external_data_key = keys.external_data_key
+        self.certificate = self._load_certificate()
+        trust = client_context(self.ca_file, self.ca_path)  # pickup's, and the health check's below
         self.store = Store(self.data_dir)
-        self.runner = JobRunner(self.store, self.data_dir)
+        self.runner = JobRunner(self.store, self.data_dir, trust)
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
         partner = PartnerApp(self.app_key, self.app_secret, self.access_token_lifetime_s)
         app = create_app(self.store, self.runner, partner, self.external_data_key)
@@ -99,6 +125,9 @@ class SimServer:
         # stop() returns only once the accept loop has noticed it, and the loop looks once per
         # select() wait of `expiration_interval` (0.5 s by default): that wait was most of every stop.
         self._server.expiration_interval = ACCEPT_POLL_S
+        if self.certificate:
+            pair = self.certificate
+            self._server.ssl_adapter = BuiltinSSLAdapter(str(pair.cert), str(pair.key))
         self._server.prepare()
         self.port = self._server.bind_addr[1]
         register(
@@ -111,16 +140,27 @@ class SimServer:
         self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
-        self._wait_healthy()
+        try:
+            self._wait_healthy(trust)
+        except BaseException:
+            self.stop()
+            raise
 
-    def _wait_healthy(self) -> None:
+    def _wait_healthy(self, trust: ssl.SSLContext) -> None:
+        """Ask health as a client would, so a certificate its own tenant's pickup would refuse fails here."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        url = self.base_url + "/_sim/health"
         while True:
             try:
-                with urllib.request.urlopen(self.base_url + "/_sim/health", timeout=2) as answer:
+                with urllib.request.urlopen(url, timeout=2, context=trust) as answer:
                     if answer.status == 200 and json.load(answer):
                         return
-            except OSError:
+            except OSError as error:
+                reason = getattr(error, "reason", error)
+                if isinstance(reason, ssl.SSLCertVerificationError):
+                    raise TlsError(f"{self.base_url}: the served certificate does not verify "
+                                   f"({reason.verify_message}); serve with a --host it names, and give "
+                                   "--ca-file the CA that signed it") from None
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.02)

@@ -13,10 +13,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 from wsgidav.fs_dav_provider import FilesystemProvider
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from connector.settings import Settings
+from support.certs import TestCA
 from support.net import STOP_POLL_S, LocalHTTPServer
 from support.sfcc import MOUNT
 
@@ -24,9 +26,10 @@ DAV_USER, DAV_PASSWORD = "bm-user", "access-key"
 
 
 class DavServer:
-    """WsgiDAV on cheroot serving `root` as the instance's `Impex` share, Basic auth, request log."""
+    """WsgiDAV on cheroot serving `root` as the instance's `Impex` share, Basic auth, request log;
+    https when given a CA to sign its certificate."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: TestCA | None = None) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.requests: list[tuple[str, str, int]] = []   # (method, path below Impex, status)
@@ -60,8 +63,10 @@ class DavServer:
 
         self._server = wsgi.Server(("127.0.0.1", 0), wsgi.PathInfoDispatcher({MOUNT: logged}), numthreads=8)
         self._server.expiration_interval = STOP_POLL_S
+        if tls:
+            self._server.ssl_adapter = BuiltinSSLAdapter(*map(str, tls.server_files()))
         self._server.prepare()
-        self.url = f"http://127.0.0.1:{self._server.bind_addr[1]}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.bind_addr[1]}"
         self._thread = threading.Thread(target=self._server.serve, daemon=True)
         self._thread.start()
 
@@ -80,7 +85,7 @@ class DavServer:
 class AlertServer:
     """TikTok's notify endpoint: records each POST; `fail(n, how)` makes the next n answers fail."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: TestCA | None = None) -> None:
         self.calls: list[dict] = []
         self.raw: list[bytes] = []
         self.paths: list[str] = []
@@ -109,7 +114,7 @@ class AlertServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._http = LocalHTTPServer(Handler)
+        self._http = LocalHTTPServer(Handler, tls.server_context() if tls else None)
         self.url = self._http.url
 
     def fail(self, times: int, how: str = "code") -> None:

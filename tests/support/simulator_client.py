@@ -57,14 +57,15 @@ def feed(rows: list[dict[str, str]], quoted: bool = True) -> bytes:
 class Client:
     """Drives a running SimServer the way a connector and a QA engineer would."""
 
-    def __init__(self, server: SimServer) -> None:
+    def __init__(self, server: SimServer, ca_file: Path | None = None) -> None:
         self.server = server
+        self.ca_file = ca_file or server.ca_path  # over https, the CA that signed the server's certificate
         self._names = iter(range(1, 10**6))
 
     def api(self, method: str, path: str, payload: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
         body = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
         headers = {"Content-Type": "application/json"}
-        status, data = request(method, self.server.base_url + path, body, headers)
+        status, data = request(method, self.server.base_url + path, body, headers, self.ca_file)
         assert data, f"{method} {path} answered {status} with no body"
         return status, json.loads(data)
 
@@ -77,7 +78,8 @@ class Client:
         auth: bool = True,
     ) -> tuple[int, bytes]:
         credentials = basic_auth(self.server.dav_user, self.server.dav_password) if auth else {}
-        return request(method, f"{self.server.dav_url}/{relpath}", body, {**(headers or {}), **credentials})
+        return request(method, f"{self.server.dav_url}/{relpath}", body, {**(headers or {}), **credentials},
+                       self.ca_file)
 
     def drop(self, folder: str, name: str, data: bytes) -> None:
         """PUT a file, creating folders with MKCOL first; TEMP_ then MOVE as the cartridge does."""
