@@ -242,6 +242,7 @@ class SiteScan:
         self._add = self._scratch.add
         self._default_lists = 0
         self.summary = ExportSummary()
+        self._only_catalog = False  # the site catalog is so only because no other catalog was given
 
     def rows(self) -> Iterator[FeedRow]:
         """Every sellable SKU's feed row: online, priced variants, simple, option and bundle products."""
@@ -319,7 +320,11 @@ class SiteScan:
         while batch := list(islice(ids, 500)):
             query = f"SELECT id FROM zero_ats WHERE id IN ({','.join('?' * len(batch))})"
             kept = {sku for (sku,) in self._db.execute(query, batch)}
-            yield from (sku for sku in batch if sku not in kept)
+            for sku in batch:
+                if sku in kept:
+                    self.summary.kept.add(sku)
+                else:
+                    yield sku
 
     def close(self) -> None:
         """Drop the scratch database."""
@@ -357,6 +362,11 @@ class SiteScan:
         self._db.execute("COMMIT")
         for reason, count, examples in self._db.execute(_SKIPPED):
             self.summary.skipped[reason] = Tally(count, examples.split("\x1f") if examples else [])
+        if self._only_catalog and NOT_IN_SITE in self.summary.skipped:
+            self.summary.warnings.append(
+                f"{self.summary.skipped[NOT_IN_SITE].count} products are not in the site catalog, which is "
+                f"{self.summary.site_catalog} because it is the only catalog given; if it is a master "
+                "catalog, give the storefront catalog too (--catalog or --site-catalog)")
 
     def _load_catalogs(self, now: datetime) -> list[_Catalog]:
         context = CatalogContext(self.inputs.site_id, self.inputs.locale, now)
@@ -416,6 +426,7 @@ class SiteScan:
             how = "--site-catalog"
         elif len(catalogs) == 1:
             index, how = 0, "the only catalog, so the site catalog,"
+            self._only_catalog = True
         else:
             candidates = [i for i, item in enumerate(catalogs) if item.assignments and not item.products]
             if len(candidates) != 1:

@@ -45,6 +45,7 @@ class ExportSummary:
     no_category: Tally = field(default_factory=Tally)
     no_image: Tally = field(default_factory=Tally)
     no_brand: Tally = field(default_factory=Tally)  # neither brand nor manufacturer SKU: Site ID written
+    kept: Tally = field(default_factory=Tally)  # gone from the feed, kept out of the delete feed (ATS <= 0)
     warnings: list[str] = field(default_factory=list)
 
     def lines(self, written: int) -> list[str]:
@@ -56,6 +57,9 @@ class ExportSummary:
         lines += [f"  empty product_category: {self.no_category.describe()}",
                   f"  empty image_urls: {self.no_image.describe()}",
                   f"  no brand or manufacturer SKU (Site ID written as brand): {self.no_brand.describe()}"]
+        if self.kept.count:
+            lines.append(f"  gone from the feed but kept out of the delete feed (still exist, ATS <= 0): "
+                         f"{self.kept.describe()}")
         lines += [f"warning: {warning}" for warning in self.warnings]
         if self.skus and self.no_category.count == self.skus:
             lines.append(

@@ -47,6 +47,7 @@ Feature: The site catalog decides what TikTok Shop gets, and a plain sync keeps 
     When the merchant takes "FRAME-NAT-8IN" and "KIT-DRIP-01" offline
     And the connector runs a delta sync
     Then the delete feed lists "KIT-DRIP-01" only
+    And the export summary says "FRAME-NAT-8IN" was kept out of the delete feed
 
   Scenario Outline: A site catalog that cannot be told, or that assigns nothing, stops the sync before anything is sent
     When the connector runs a full sync with <catalogs>

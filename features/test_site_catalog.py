@@ -188,6 +188,12 @@ def _deleted(sim: Sim, before: ShopBefore, sku: str) -> None:
     assert status == 200 and body.decode("utf-8") == f"{sku}\n"
 
 
+@then(parsers.parse('the export summary says "{sku}" was kept out of the delete feed'))
+def _kept(connector: Connector, sku: str) -> None:
+    kept = [line for line in connector.output.splitlines() if "kept out of the delete feed" in line]
+    assert len(kept) == 1 and kept[0].endswith(f": 1 ({sku})"), connector.output
+
+
 # -- refusals and warnings --------------------------------------------------------------------------
 
 @then(parsers.parse('the connector exits with status 1 and one error line that says "{message}"'))

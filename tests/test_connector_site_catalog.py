@@ -90,6 +90,8 @@ def test_single_catalog_is_the_site_catalog(tmp_path: Path) -> None:
     rows, summary = scan(tmp_path, master_catalog(tmp_path))
     assert rows == {"S1": "master-cat", "NOSITE": "master-cat", "V1": "master-cat", "V2": "master-cat"}
     assert summary.skipped["not in site catalog"].count == 7
+    (warning,) = summary.warnings
+    assert warning.startswith("7 products are not in the site catalog") and "give the storefront" in warning
 
 
 def test_files_with_one_catalog_id_are_one_catalog(tmp_path: Path) -> None:
