@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +14,7 @@ from urllib.parse import unquote
 import pytest
 from support.cartridge import AUTH_CALLBACK, callback_body, external_data
 from support.net import LocalHTTPServer, basic_auth, request
+from support.peers import real_peer
 from support.sfcc import PRODUCT_FOLDER
 from support.simulator_client import Client, row, running
 
@@ -67,19 +66,9 @@ def test_propfind_hrefs_carry_the_sfcc_path(client: Client) -> None:
     ]
 
 
-def litmus_path() -> str:
-    """Where litmus is; without it the test skips on a laptop but fails in CI, where it must run."""
-    path = shutil.which("litmus")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("litmus is not on PATH; CI must install it (apt-get install litmus), see .ci/run")
-        pytest.skip("litmus is not installed; install it with `apt-get install litmus` to run this test")
-    return path
-
-
 @pytest.mark.litmus
 def test_litmus_passes_every_test(client: Client, tmp_path: Path) -> None:
-    litmus = litmus_path()
+    litmus = real_peer("litmus")
     result = subprocess.run(  # litmus writes debug.log and child.log into its working directory
         [litmus, client.server.dav_url + "/", "merchant", "access-key"],
         cwd=tmp_path,

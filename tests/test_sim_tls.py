@@ -5,7 +5,6 @@ user's own certificate, pickup that verifies tenants' hosts, and real clients th
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -19,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 from support.certs import TestCA
 from support.net import request
+from support.peers import real_peer
 from support.sfcc import PRODUCT_FOLDER
 from support.simulator_client import Client, row, running
-from test_sim_server import litmus_path
 
 from connector.cli import main as connector_main
 from simulator.server import SimServer
@@ -217,7 +216,7 @@ def test_serve_tls_prints_the_ca_and_https_urls(tmp_path: Path) -> None:
 @pytest.mark.litmus
 def test_litmus_passes_every_test_over_https(tmp_path: Path) -> None:
     """Conformance over TLS. litmus (neon) does not verify certificates, so rclone below checks that."""
-    litmus = litmus_path()
+    litmus = real_peer("litmus")
     with running(tmp_path / "sim", tls=True, dav_user="merchant", dav_password="access-key") as client:
         result = subprocess.run([litmus, client.server.dav_url + "/", "merchant", "access-key"],
                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -228,17 +227,8 @@ def test_litmus_passes_every_test_over_https(tmp_path: Path) -> None:
     assert all("expect100" in line for line in skipped), skipped  # litmus skips it for any SSL server
 
 
-def rclone_path() -> str:
-    path = shutil.which("rclone")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("rclone is not on PATH; CI must install it (apt-get install rclone), see .ci/run")
-        pytest.skip("rclone is not installed; install it with `apt-get install rclone` to run this test")
-    return path
-
-
 def test_rclone_copies_in_and_lists_over_https_only_with_the_ca(tmp_path: Path) -> None:
-    rclone = rclone_path()
+    rclone = real_peer("rclone")
     env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
     env["RCLONE_CONFIG"] = str(tmp_path / "rclone.conf")  # no user config; the remote is on the command line
     local = tmp_path / "tiktok-feed-RefArch-x.txt"
