@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from support.sfcc import CATALOG_NS, write_pricebook
 
+from connector.cli import main
 from connector.feed import strip_tags
 from connector.scan import SiteCatalogError, SiteInputs, scan_site
 from connector.summary import ExportSummary
@@ -133,3 +135,19 @@ def test_summary_says_loudly_when_no_sku_has_a_category(tmp_path: Path) -> None:
 
 def test_tags_are_stripped_with_the_cartridges_pattern() -> None:
     assert strip_tags("<p>a <> b</p><br/>") == "a <> b"
+
+
+def test_site_catalog_from_the_environment_and_a_one_line_refusal_without_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master, site, b2b = master_catalog(tmp_path), storefront(tmp_path), storefront(tmp_path, catalog_id="b2b")
+    book = write_pricebook(tmp_path / "book.xml", {"S1": "10", "S2": "10"})
+    args = ["export", "--site-id", "RefArch", "--out", str(tmp_path / "out"), "--pricebook", str(book),
+            *(item for path in (master, site, b2b) for item in ("--catalog", str(path)))]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and refused.output.startswith("error: cannot tell which catalog")
+    assert refused.output.count("\n") == 1
+
+    monkeypatch.setenv("SFCC_SITE_CATALOG", str(site))
+    chosen = CliRunner().invoke(main, args)
+    assert chosen.exit_code == 0, chosen.output
+    assert "2 rows" in chosen.output and "site catalog storefront (" in chosen.output
