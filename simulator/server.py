@@ -6,6 +6,7 @@ One port keeps a local run zero-configuration: the default tenant's WebDAV host 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import ssl
 import threading
@@ -18,10 +19,13 @@ from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from simulator.app import create_app
+from simulator.control_api import ControlPlane
+from simulator.control_api import install as install_control
 from simulator.credentials import FILE_NAME as CREDENTIALS_FILE
 from simulator.credentials import resolve as resolve_credentials
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
 from simulator.gateway import PartnerApp
+from simulator.review_clock import ReviewClock
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
 from simulator.shops import open_missing, register
@@ -77,6 +81,7 @@ class SimServer:
         self._thread: threading.Thread | None = None
         self.store: Store | None = None
         self.runner: JobRunner | None = None
+        self.clock: ReviewClock | None = None
 
     @property
     def base_url(self) -> str:
@@ -118,6 +123,9 @@ class SimServer:
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
         partner = PartnerApp(self.app_key, self.app_secret, self.access_token_lifetime_s)
         app = create_app(self.store, self.runner, partner, self.external_data_key)
+        self.clock = ReviewClock(self.store)
+        guard = None if _loopback(self.host) else (self.dav_user, self.dav_password)
+        install_control(app, ControlPlane(impex_root(self.data_dir), self.runner.uploads, self.clock, guard))
         dispatcher = wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app})
         self._server = wsgi.Server(
             (self.host, self.port), dispatcher, numthreads=WORKER_THREADS, server_name="tiktok-sim"
@@ -137,6 +145,7 @@ class SimServer:
             ),
         )
         open_missing(self.store)
+        self.clock.start()  # held reviews that fell due while stopped publish now
         self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
@@ -172,9 +181,11 @@ class SimServer:
             self._thread.join(10)
         if self.runner is not None:
             self.runner.stop()
+        if self.clock is not None:
+            self.clock.stop()
         if self.store is not None:
             self.store.close()
-        self._server = self._thread = self.runner = self.store = None
+        self._server = self._thread = self.runner = self.clock = self.store = None
 
     def __enter__(self) -> SimServer:
         self.start()
@@ -184,3 +195,13 @@ class SimServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _loopback(host: str) -> bool:
+    """Whether only this machine can reach `host`: then the control API needs no credentials."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: reachable from wherever it resolves

@@ -93,6 +93,16 @@ CREATE TABLE IF NOT EXISTS status_history (
     audit_status TEXT NOT NULL, job_id INTEGER NOT NULL, at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_history_group ON status_history (tenant, item_group_id);
+-- review modes and the outcomes a delayed or manual review holds back (moderation.py)
+CREATE TABLE IF NOT EXISTS review_modes (
+    tenant TEXT PRIMARY KEY, mode TEXT NOT NULL, delay_s REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS held_reviews (
+    tenant TEXT NOT NULL, item_group_id TEXT NOT NULL, target TEXT NOT NULL, reasons TEXT NOT NULL,
+    warnings TEXT NOT NULL, job_id INTEGER NOT NULL, held_at REAL NOT NULL, due_at REAL,
+    PRIMARY KEY (tenant, item_group_id)
+);
+CREATE INDEX IF NOT EXISTS held_reviews_due ON held_reviews (due_at);
 """
 # A job's scratch rows live in TEMP tables of the worker thread's connection (the steps of a job all run
 # on one thread): they never go through the WAL, so a million staged rows cost no checkpoint and no

@@ -139,3 +139,16 @@ def caller(store: Store, access_token: str) -> Caller | None:
     if row["expires_at"] <= time.time():
         raise TokenExpired
     return Caller(row["tenant"], row["app_key"])
+
+
+def tenant_of(store: Store, secret: str) -> str | None:
+    """The shop an auth code or refresh token was issued for, spent or not: whose token call it is."""
+    if not secret:
+        return None
+    digest = _digest(secret)
+    row = store.registry().execute(
+        "SELECT tenant FROM auth_codes WHERE digest = ? UNION ALL"
+        " SELECT tenant FROM grants WHERE refresh_digest = ? LIMIT 1",
+        (digest, digest),
+    ).fetchone()
+    return row[0] if row else None
