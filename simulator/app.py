@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from simulator.api import sim_api, tiktok_api
 from simulator.auth_api import auth_api
-from simulator.envelope import envelope
+from simulator.envelope import Refusal, envelope
 from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
 from simulator.product_api import product_api
 from simulator.runner import JobRunner
@@ -32,6 +32,11 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
     app.register_blueprint(sim_api)
     app.register_blueprint(product_api)
     app.register_blueprint(auth_api)
+
+    @app.errorhandler(Refusal)
+    def refused(error: Refusal):
+        """Any TikTok-side refusal a handler raises: its code and message in the envelope, its HTTP status."""
+        return jsonify(envelope(error.code, error.message)), error.status
 
     @app.errorhandler(NotFound)
     def invalid_path(error: NotFound):

@@ -60,12 +60,6 @@ CATEGORY_VERSIONS = ("v1", "v2")
 product_api = Blueprint("product", __name__)
 
 
-@product_api.errorhandler(Refusal)
-def _refused(error: Refusal):
-    """A refused product call: TikTok's code, a message that names what was wrong, the HTTP status."""
-    return jsonify(envelope(error.code, error.message)), error.status
-
-
 def _store() -> Store:
     return current_app.extensions["sim"]["store"]
 

@@ -190,6 +190,8 @@ def test_search_requires_a_page_size_and_pages_with_an_opaque_token(shop: Client
         _, answer = shop.partner.post("/product/202502/products/search", {}, **query)
         assert answer["code"] == 12019109 and "page_size" in answer["message"], (query, answer)
     assert refusal(shop, {}, page_token="not-ours")["code"] == 12019108
+    status, answer = shop.partner.post("/product/202401/products/search", {}, page_size="10")
+    assert (status, answer["code"]) == (404, 36009009), answer  # only the two documented versions exist
     first = shop.search({}, page_size=3)
     assert first["total_count"] == 4 and len(first["products"]) == 3 and first["next_page_token"]
     last = shop.search({}, page_size=3, token=first["next_page_token"])
