@@ -6,6 +6,7 @@ end in one clear line and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -47,6 +48,12 @@ def _echo_err(line: str) -> None:
 def _first_run(state_dir: Path) -> None:
     """The default state folder is out of sight, so its first use says where it is."""
     _echo_err(f"state: using {state_dir} (first run)")
+
+
+def _format_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        help="json: progress on stderr, and on stdout one JSON report with the export summary.")(function)
 
 
 def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,6 +143,7 @@ def main(debug: bool) -> None:
 @click.option("--partial", is_flag=True,
               help="Catalogs are an SFCC delta import (changed products and mode=\"delete\"): apply them "
                    "on top of the last sync instead of replacing it.")
+@_format_option
 def sync(**params: Any) -> None:
     """Write the feeds, drop them on the instance's WebDAV and alert TikTok.
 
@@ -147,6 +155,7 @@ def sync(**params: Any) -> None:
     """
     settings = _settings(params)
     mode = params["mode"] or "auto"
+    as_json = params["output_format"] == "json"
     if mode == "inventory" and not params["inventories"]:
         raise click.UsageError("--inventory-only needs at least one --inventory file")
     if mode == "inventory" and params["no_inventory"]:
@@ -155,20 +164,24 @@ def sync(**params: Any) -> None:
         raise click.UsageError("a product sync needs at least one --catalog and one --pricebook")
     pending = settings.state_dir / "outbox"  # a failed first run keeps its folder only for a waiting run
     with removed_on_failure(settings.state_dir, keep=lambda: any(pending.glob(f"*/*/{MANIFEST}"))) as new:
-        syncer = Syncer(settings, click.echo, _echo_err)
+        syncer = Syncer(settings, _echo_err if as_json else click.echo, _echo_err)
+        report: dict[str, Any] = {"product": None, "inventory": None}
         try:
             delta = False
             if mode != "inventory":
                 run = syncer.sync_products(_site_inputs(params, settings.site_id), mode,
                                            partial=params["partial"],
                                            cartridge_compat=params["cartridge_compat"])
-                delta = run.mode == "delta"
+                delta, report["product"] = run.mode == "delta", run.as_dict()
             if params["inventories"] and not params["no_inventory"]:
-                syncer.sync_inventory(tuple(params["inventories"]), only_if_changed=delta)
+                stock = syncer.sync_inventory(tuple(params["inventories"]), only_if_changed=delta)
+                report["inventory"] = stock.as_dict() if stock else None
         finally:
             syncer.close()
     if new:
         _first_run(settings.state_dir)
+    if as_json:
+        click.echo(json.dumps(report, indent=1))
 
 
 @main.command()
@@ -178,6 +191,7 @@ def sync(**params: Any) -> None:
 @click.option("--site-id", required=True, help="SFCC Site ID.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files.")
+@_format_option
 def export(**params: Any) -> None:
     """Only write the product feed (and the inventory export when --inventory is given)."""
     if not (params["catalogs"] and params["pricebooks"]):
@@ -185,6 +199,8 @@ def export(**params: Any) -> None:
     if not params["full"]:
         raise click.UsageError("--no-full: export writes full feeds only; a delta needs the snapshot that "
                                "`sfcc-connector sync --delta` keeps")
+    as_json = params["output_format"] == "json"
+    progress = _echo_err if as_json else click.echo
     with removed_on_failure(params["out_dir"]):
         params["out_dir"].mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)
@@ -195,14 +211,19 @@ def export(**params: Any) -> None:
         try:
             with Background(write_inventory_export, copy_args, worth_a_process(inventories)) as copy:
                 files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now)
-                click.echo(f"wrote {files.feed}: {files.rows} rows")
+                progress(f"wrote {files.feed}: {files.rows} rows")
                 for line in files.summary.lines(files.rows):
                     _echo_err(line)
+                records = copy.result() if inventories else None
                 if inventories:
-                    click.echo(f"wrote {path}: {copy.result()} inventory records")
+                    progress(f"wrote {path}: {records} inventory records")
         except BaseException:
             path.unlink(missing_ok=True)  # the copy may have finished before the feed failed
             raise
+    if as_json:
+        click.echo(json.dumps({"feed": str(files.feed), "rows": files.rows,
+                               "inventory": str(path) if inventories else None, "inventory_records": records,
+                               "summary": files.summary.as_dict(files.rows)}, indent=1))
 
 
 @main.command()

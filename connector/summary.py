@@ -34,6 +34,9 @@ class Tally:
         more = ", ..." if self.count > len(self.examples) else ""
         return f"{self.count} ({', '.join(self.examples)}{more})" if self.examples else str(self.count)
 
+    def as_dict(self) -> dict[str, object]:
+        return {"count": self.count, "examples": list(self.examples)}
+
 
 @dataclass
 class ExportSummary:
@@ -67,3 +70,14 @@ class ExportSummary:
                 f"one. Likely cause: no site catalog given ({self.site_catalog} assigns none of their "
                 "masters); name the storefront catalog with --site-catalog or SFCC_SITE_CATALOG.")
         return lines
+
+    def as_dict(self, written: int) -> dict[str, object]:
+        """The same figures for `--format json`."""
+        return {
+            "written": written, "site_skus": self.skus, "site_catalog": self.site_catalog,
+            "skipped": {reason: tally.as_dict() for reason, tally in self.skipped.items()},
+            "empty": {"product_category": self.no_category.as_dict(), "image_urls": self.no_image.as_dict(),
+                      "brand": self.no_brand.as_dict()},
+            "kept_out_of_delete_feed": self.kept.as_dict(),
+            "warnings": list(self.warnings),
+        }

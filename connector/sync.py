@@ -69,6 +69,12 @@ class RunResult:
     mode: str = ""
     summary: ExportSummary | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        """For `--format json`: `feed_rows` counts inventory records on an inventory run."""
+        summary = self.summary.as_dict(self.feed_rows) if self.summary else None
+        return {"run_id": self.run_id, "mode": self.mode, "files": self.files, "feed_rows": self.feed_rows,
+                "deleted": self.deleted, "tracked": self.tracked, "summary": summary}
+
 
 class _Outbox:
     """`<state>/outbox/<site>/<run id>/`: a run's files plus, once complete, its manifest."""

@@ -101,9 +101,12 @@ def test_plain_sync_keeps_stock_current_unless_told_not_to(
 
     write_inventory(tmp_path / "inventory.xml", {"SIMPLE-1": 0, "SIMPLE-2": 7})
     calls = len(alerts.updates())
-    quiet = CliRunner().invoke(main, [*args, "--no-inventory"])
+    quiet = CliRunner().invoke(main, [*args, "--no-inventory", "--format", "json"])
     assert quiet.exit_code == 0, quiet.output
     assert ("inventory", "create") not in alerts.updates()[calls:] and len(dav.names(INVENTORY_FOLDER)) == 2
+    report = json.loads(quiet.stdout)  # progress and summary went to stderr
+    assert report["inventory"] is None and report["product"]["mode"] == "delta"
+    assert report["product"]["summary"]["site_skus"] == 2
 
 
 def test_bad_xml_is_one_clear_line_and_exit_1(tmp_path: Path, servers: tuple[DavServer, AlertServer]) -> None:

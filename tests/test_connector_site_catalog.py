@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -151,3 +152,23 @@ def test_site_catalog_from_the_environment_and_a_one_line_refusal_without_it(
     chosen = CliRunner().invoke(main, args)
     assert chosen.exit_code == 0, chosen.output
     assert "2 rows" in chosen.output and "site catalog storefront (" in chosen.output
+
+
+def test_export_summary_as_json_on_the_bundled_site(tmp_path: Path) -> None:
+    site = Path(__file__).resolve().parent.parent / "fixtures" / "sfcc"
+    files = {"--catalog": ("catalog-master", "catalog-storefront"),
+             "--pricebook": ("pricebook-list", "pricebook-sale"), "--inventory": ("inventory",)}
+    inputs = [item for flag, names in files.items() for name in names
+              for item in (flag, str(site / f"{name}.xml"))]
+    result = CliRunner().invoke(main, ["export", *inputs, "--site-id", "RefArch",
+                                       "--out", str(tmp_path / "out"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["rows"], report["inventory_records"]) == (30, 39)
+    summary = report["summary"]
+    assert summary["site_catalog"].startswith("sim-storefront-catalog (")
+    assert summary["skipped"]["not in site catalog"] == {"count": 1, "examples": ["ACC-CAP-UNLISTED"]}
+    assert summary["skipped"]["offline"]["count"] == 2 and summary["skipped"]["no price"]["count"] == 1
+    assert summary["empty"]["image_urls"]["examples"] == ["HOME-MIRROR-NOIMG"]
+    assert summary["empty"]["product_category"]["count"] == 0
+    assert "skipped, not in site catalog: 1 (ACC-CAP-UNLISTED)" in result.stderr
