@@ -16,15 +16,23 @@ from simulator.auth_api import auth_api
 from simulator.envelope import Refusal, envelope
 from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
 from simulator.product_api import product_api
+from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, BodyCap
 from simulator.runner import JobRunner
 from simulator.store import Store
 
 INTERNAL_ERROR = 50000
+BAD_REQUEST = 40000
 
 
-def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_data_key: str) -> Flask:
-    """The app over one store; handlers reach the store, runner and keys through `app.extensions["sim"]`."""
+def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_data_key: str,
+               max_request_body: int = DEFAULT_MAX_REQUEST_BODY) -> Flask:
+    """The app over one store; handlers reach the store, runner and keys through `app.extensions["sim"]`.
+
+    A body over `max_request_body` is refused unread (`requestlimits.BodyCap`; MAX_CONTENT_LENGTH for
+    a chunked one)."""
     app = Flask("simulator")
+    app.config["MAX_CONTENT_LENGTH"] = max_request_body
+    app.wsgi_app = BodyCap(app.wsgi_app, max_request_body)  # type: ignore[method-assign]
     app.json.sort_keys = False
     app.extensions["sim"] = {"store": store, "runner": runner, "external_data_key": external_data_key}
     install(app, partner)
@@ -53,6 +61,11 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
     def http_error(error: HTTPException):
         status = error.code or 500
         return jsonify(envelope(status * 100, f"{error.name}: {error.description}")), status
+
+    @app.errorhandler(RecursionError)
+    def too_deep(error: RecursionError):
+        """A JSON body nested deeper than the parser's recursion limit: the client's fault, not ours."""
+        return jsonify(envelope(BAD_REQUEST, "Bad Request: the JSON body is nested too deeply")), 400
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -25,6 +25,7 @@ from simulator.credentials import FILE_NAME as CREDENTIALS_FILE
 from simulator.credentials import resolve as resolve_credentials
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
 from simulator.gateway import PartnerApp
+from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, ClosingGateway
 from simulator.review_clock import ReviewClock
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
@@ -61,7 +62,9 @@ class SimServer:
         tls_cert: Path | None = None,
         tls_key: Path | None = None,
         ca_file: Path | None = None,
+        max_request_body: int = DEFAULT_MAX_REQUEST_BODY,
     ) -> None:
+        self.max_request_body = max_request_body  # bytes of one API request body (requestlimits.BodyCap)
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
@@ -122,7 +125,7 @@ class SimServer:
         self.runner = JobRunner(self.store, self.data_dir, trust)
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
         partner = PartnerApp(self.app_key, self.app_secret, self.access_token_lifetime_s)
-        app = create_app(self.store, self.runner, partner, self.external_data_key)
+        app = create_app(self.store, self.runner, partner, self.external_data_key, self.max_request_body)
         self.clock = ReviewClock(self.store)
         guard = None if _loopback(self.host) else (self.dav_user, self.dav_password)
         install_control(app, ControlPlane(impex_root(self.data_dir), self.runner.uploads, self.clock, guard))
@@ -133,6 +136,7 @@ class SimServer:
         # stop() returns only once the accept loop has noticed it, and the loop looks once per
         # select() wait of `expiration_interval` (0.5 s by default): that wait was most of every stop.
         self._server.expiration_interval = ACCEPT_POLL_S
+        self._server.gateway = ClosingGateway  # a refused large body closes the connection, unread
         if self.certificate:
             pair = self.certificate
             self._server.ssl_adapter = BuiltinSSLAdapter(str(pair.cert), str(pair.key))
