@@ -50,6 +50,7 @@ SIM_NOT_FOUND = 40400
 MAX_PAGE_SIZE = 100
 MAX_SIM_PAGE_SIZE = 1000
 MAX_FILTER_IDS = 10
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: past it a time is no date (and no SQLite integer)
 RESULT_WINDOW = 10_000
 AUDIT_STATUSES = ("AUDITING", "FAILED", "APPROVED")
 QUALITY_TIERS = ("POOR", "FAIR", "GOOD", "EXCELLENT")
@@ -190,7 +191,9 @@ class _Body:
     def time_range(self, prefix: str, code: int, message: str) -> tuple[int | None, int | None]:
         low, high = (self.body.get(f"{prefix}_{end}") for end in ("ge", "le"))
         for end, value in (("ge", low), ("le", high)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= LAST_UNIX_SECOND
+            ):
                 raise Refusal(code, f"{message}: '{prefix}_{end}' must be Unix seconds, got {value!r}.")
         if low is not None and high is not None and low > high:
             raise Refusal(code, f"{message}: '{prefix}_ge' ({low}) is after '{prefix}_le' ({high}).")
@@ -263,8 +266,10 @@ def _position(token: str) -> tuple[int, int]:
     if not token:
         return 0, 0
     try:
-        after, seen = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        return int(after), int(seen)
+        after, seen = (int(part) for part in base64.urlsafe_b64decode(token.encode()).decode().split(":"))
+        if not (0 <= after < 2**62 and 0 <= seen < 2**62):
+            raise ValueError("out of range")
+        return after, seen
     except (binascii.Error, ValueError, UnicodeError) as error:
         raise ValueError(f"'page_token' {token!r} is not a token this server gave out") from error
 
