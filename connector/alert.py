@@ -12,13 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
-import ssl
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from connector.tls import untrusted, untrusted_message
+from connector.tls import client_context, untrusted, untrusted_message
 
 NOTIFY_PATH = "/tbp/v2.0/feed/download/"
 AUTH_CALLBACK_PATH = "/tbp/v2.0/salesforce/auth_callback/"
@@ -44,11 +44,12 @@ def alert_body(external_business_id: str, folder_url: str, feed_type: str, updat
 
 
 def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float,
-             context: ssl.SSLContext | None) -> str | None:
+             ca_file: Path | None) -> str | None:
     """One POST; None when acknowledged, else why not. An untrusted certificate is not worth a retry."""
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", **headers})
     try:
+        context = client_context(ca_file) if urlsplit(url).scheme == "https" else None
         with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             status, text = response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
@@ -72,11 +73,11 @@ def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float,
 
 
 def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, str] | None = None,
-          context: ssl.SSLContext | None = None) -> int:
+          ca_file: Path | None = None) -> int:
     """POST until acknowledged, at most 3 times; returns the attempts used."""
     reasons = []
     for attempt in range(1, ATTEMPTS + 1):
-        reason = _attempt(url, body, headers or {}, timeout, context)
+        reason = _attempt(url, body, headers or {}, timeout, ca_file)
         if reason is None:
             return attempt
         reasons.append(reason)
@@ -84,15 +85,15 @@ def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, s
 
 
 def notify(tiktok_url: str, external_business_id: str, folder_url: str, feed_type: str,
-           update_type: str, *, timeout: float = 5.0, context: ssl.SSLContext | None = None) -> int:
+           update_type: str, *, timeout: float = 5.0, ca_file: Path | None = None) -> int:
     """Send one alert, up to 3 attempts; returns the attempts used, raises AlertError if all fail."""
     body = alert_body(external_business_id, folder_url, feed_type, update_type)
     return _post(tiktok_url.rstrip("/") + NOTIFY_PATH, body, f"alert {feed_type}/{update_type}", timeout,
-                 context=context)
+                 ca_file=ca_file)
 
 
 def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = "",
-            *, timeout: float = 5.0, context: ssl.SSLContext | None = None) -> int:
+            *, timeout: float = 5.0, ca_file: Path | None = None) -> int:
     """POST the cartridge's auth callback so TikTok records the tenant and its WebDAV credentials.
 
     `fields` holds the body keys (reference 5.2) plus `webdav_url`. `external_data` is the base64 of
@@ -123,4 +124,4 @@ def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = ""
                                                "website_url", "webdav_url"))
     url = (tiktok_url.rstrip("/") + AUTH_CALLBACK_PATH + "?external_data="
            + base64.b64encode(_compact(external_data)).decode("ascii"))
-    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"}, context)
+    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"}, ca_file)

@@ -35,7 +35,6 @@ from connector.settings import (
     resolve_settings,
 )
 from connector.sync import MANIFEST, Syncer
-from connector.tls import client_context
 from connector.watch import FolderWatch
 
 _FILE = ExistingFile()
@@ -279,7 +278,7 @@ def onboard_command(**params: Any) -> None:
         "webdav_url": settings.instance, "locale": params["locale"],
     }
     onboard(settings.tiktok_url, fields, params["external_data_key"],
-            context=client_context(settings.ca_file))
+            ca_file=settings.ca_file)
     click.echo(f"onboarded tenant {settings.external_business_id}: TikTok will read {settings.instance}")
 
 

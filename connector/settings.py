@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.tls import client_context
+from connector.tls import check_ca_file
 
 DEFAULT_EXTERNAL_BUSINESS_ID = "sfcc-sim-tenant"
 DEFAULT_TIMEZONE = "UTC"
@@ -138,7 +138,8 @@ def resolve_settings(
         raise SettingsError(f"--site-timezone: unknown time zone {timezone!r}") from None
     ca_file = Path(values["ca_file"]) if "ca_file" in values else None
     try:
-        client_context(ca_file)
+        if ca_file is not None:
+            check_ca_file(ca_file)
     except OSError as error:
         raise SettingsError(f"--ca-file {ca_file}: cannot load it as PEM CA certificates: {error}") from None
     return Settings(

@@ -37,7 +37,6 @@ from connector.scan import SiteCatalogError, SiteInputs, scan_site
 from connector.settings import Settings
 from connector.snapshot import Snapshot
 from connector.summary import ExportSummary
-from connector.tls import client_context
 from connector.tracker import write_delete_feed, write_lastrun, write_tracker
 from connector.webdav import INVENTORY_FOLDER, PRODUCT_FOLDER, WebDavClient, WebDavError, tracking_folder
 from connector.xmlsafe import XmlInputError
@@ -117,8 +116,7 @@ class Syncer:
         self.settings = settings
         self.log = log
         self.report = report or functools.partial(print, file=sys.stderr)
-        self.trust = client_context(settings.ca_file)
-        self.dav = WebDavClient(settings.instance, settings.user, settings.password, context=self.trust)
+        self.dav = WebDavClient(settings.instance, settings.user, settings.password, ca_file=settings.ca_file)
         self.snapshot = Snapshot(settings.state_dir, settings.site_id)
         self.outbox = _Outbox(settings)
 
@@ -157,7 +155,7 @@ class Syncer:
                 continue
             attempts = notify(self.settings.tiktok_url, self.settings.external_business_id,
                               self.dav.url(alert["folder"]), alert["feed_type"], alert["update_type"],
-                              context=self.trust)
+                              ca_file=self.settings.ca_file)
             manifest["alerts_done"] = index + 1
             self.outbox.save(manifest)
             self.log(f"alerted TikTok: {alert['feed_type']}/{alert['update_type']} "

@@ -6,18 +6,26 @@ transient failure: it is reported once, naming the host and that fix, and never 
 
 from __future__ import annotations
 
+import functools
 import ssl
 from pathlib import Path
 
 CA_HINT = "check that --ca-file or $SFCC_CA_FILE names the CA that signed it"
 
 
+@functools.cache
 def client_context(ca_file: Path | None) -> ssl.SSLContext:
-    """Verifying context; raises OSError (ssl.SSLError included) when `ca_file` holds no usable CA."""
+    """The verifying context, made once per CA file and process and only for an https call: loading the
+    system's CAs takes tens of milliseconds (OpenSSL 3), which a plain-http run should not pay."""
     context = ssl.create_default_context()
     if ca_file is not None:
         context.load_verify_locations(cafile=str(ca_file))
     return context
+
+
+def check_ca_file(ca_file: Path) -> None:
+    """Raise OSError (ssl.SSLError included) unless `ca_file` holds PEM CA certificates; loads only it."""
+    ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(ca_file))
 
 
 def untrusted(error: BaseException) -> ssl.SSLCertVerificationError | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from connector.names import temp_name
-from connector.tls import untrusted_message
+from connector.tls import client_context, untrusted_message
 
 IMPEX_PATH = "/on/demandware.servlet/webdav/Sites/Impex"
 PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"
@@ -40,7 +40,7 @@ class WebDavClient:
     """Basic-auth WebDAV client for the `Impex` root of one instance, over http or https."""
 
     def __init__(self, instance: str, user: str, password: str, timeout: float = 60.0,
-                 context: ssl.SSLContext | None = None) -> None:
+                 ca_file: Path | None = None) -> None:
         parts = urlsplit(instance)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise WebDavError(f"instance URL {instance!r} must look like https://host[:port]")
@@ -49,7 +49,7 @@ class WebDavClient:
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         self._auth = f"Basic {token}"
         self._timeout = timeout
-        self._context = context or ssl.create_default_context()
+        self._ca_file = ca_file  # trusted besides the system's CAs
         self._known_folders: set[str] = set()
 
     def url(self, path: str) -> str:
@@ -65,7 +65,7 @@ class WebDavClient:
         connection: http.client.HTTPConnection
         if self._scheme == "https":
             connection = http.client.HTTPSConnection(self._netloc, timeout=self._timeout,
-                                                     context=self._context)
+                                                     context=client_context(self._ca_file))
         else:
             connection = http.client.HTTPConnection(self._netloc, timeout=self._timeout)
         all_headers = {"Authorization": self._auth, **(headers or {})}

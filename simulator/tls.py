@@ -8,6 +8,7 @@ longer covers the host being served, which the CA outlives.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -80,8 +81,12 @@ def own_certificate(cert_path: Path, key_path: Path) -> ServerCertificate:
     return ServerCertificate(cert_path, key_path, None)
 
 
+@functools.cache
 def client_context(*ca_files: Path | None) -> ssl.SSLContext:
-    """Verify servers against the system store plus `ca_files`; verification is never turned off."""
+    """Verify servers against the system store plus `ca_files`; verification is never turned off.
+
+    Made once per set of files and process: loading the system's CAs takes tens of milliseconds
+    (OpenSSL 3), which every start of an http-only server would otherwise pay."""
     context = ssl.create_default_context()
     for ca_file in ca_files:
         if ca_file is None:
