@@ -25,10 +25,24 @@ def scheme(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SimServer]]:
+    """One simulator per scheme for the whole run, each started when a scenario first needs it."""
+    started: dict[str, SimServer] = {}
+    yield started
+    for server in started.values():
+        server.stop()
+
+
 @pytest.fixture
-def sim(scheme: str, tmp_path: Path) -> Iterator[Sim]:
-    with SimServer(tmp_path / "sim", tls=scheme == "https") as server:
-        yield Sim(server)
+def sim(scheme: str, servers: dict[str, SimServer], tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    """The scheme's simulator, emptied through `POST /_sim/reset` (a QA engineer's way between scenarios)."""
+    if scheme not in servers:
+        servers[scheme] = SimServer(tmp_path_factory.mktemp(f"sim-{scheme}"), tls=scheme == "https")
+        servers[scheme].start()
+    sim = Sim(servers[scheme])
+    sim.reset()
+    return sim
 
 
 @pytest.fixture

@@ -42,6 +42,10 @@ class Sim(Client):
         hrefs = [unquote(h.text.rstrip("/")) for h in etree.fromstring(body, SAFE).iter("{DAV:}href")]
         return sorted(h.rsplit("/", 1)[-1] for h in hrefs if not h.endswith(folder.rstrip("/")))
 
+    def reset(self) -> None:
+        """Empty the shop, its jobs, faults and WebDAV tree, once the jobs a previous scenario left finish."""
+        wait_for(lambda: self.api("POST", "/_sim/reset")[0] == 200, "a reset no running job refuses")
+
     def wait_all_jobs(self) -> list[dict[str, Any]]:
         """Every job the shop has recorded, once none is still queued or running."""
         jobs: list[dict[str, Any]] = []
