@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
 from support.certs import TestCA
 from support.net import request
 from support.peers import real_peer
@@ -169,6 +170,30 @@ def test_own_certificate_its_pickup_could_not_verify_fails_at_start(tmp_path: Pa
         server.start()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0  # nothing is left listening
+
+
+def encrypted(key: Path) -> Path:
+    """The same key as PEM encrypted with a passphrase, which `serve` cannot use unattended."""
+    loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+    locked = key.with_name("locked-key.pem")
+    locked.write_bytes(loaded.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.BestAvailableEncryption(b"passphrase")))
+    return locked
+
+
+@pytest.mark.parametrize("broken, says", [("cert", "holds no PEM certificate"),
+                                          ("key", "the private key is encrypted"),
+                                          ("ca_file", "cannot load it as PEM CA certificates")])
+def test_unusable_tls_files_are_refused_naming_the_file(tmp_path: Path, broken: str, says: str) -> None:
+    ca = TestCA(tmp_path / "ca")
+    files = dict(zip(("cert", "key"), ca.server_files(), strict=True), ca_file=ca.ca_file)
+    not_pem = tmp_path / "notes.txt"
+    not_pem.write_text("not a certificate\n", encoding="utf-8")
+    files[broken] = encrypted(files["key"]) if broken == "key" else not_pem
+    server = SimServer(tmp_path / "sim", tls_cert=files["cert"], tls_key=files["key"],
+                       ca_file=files["ca_file"])
+    with pytest.raises(TlsError, match=f"^{files[broken]}: {says}"):
+        server.start()
 
 
 def serve(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
