@@ -77,8 +77,8 @@ Feature: TikTok Shop's feed rules, the same in `tiktok-sim check` and in the sim
       | CR LF line ends                      | FILE_CRLF           | warning  |
       | a row with two fields                | FILE_COLUMN_COUNT   | error    |
       | a row with an unbalanced quote       | FILE_QUOTING        | error    |
-      | a second row for the SKU S1          | SKU_ID_DUPLICATE    | error    |
-      | a header naming brand as brand_name  | FILE_HEADER_INVALID | error    |
+      | a second row for the SKU S1          | SKU_ID_DUPLICATE    | warning  |
+      | a header with its columns reordered  | FILE_HEADER_INVALID | warning  |
       | no rows after the header             | FILE_NO_ROWS        | info     |
       | a product with 101 SKUs              | GROUP_TOO_MANY_SKUS | error    |
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
 from simulator.failures import Commands
 from simulator.rules.profiles import DEFAULT_REGION
+from simulator.job import Limits
 from simulator.server import SimServer
+from simulator.runner import log_jobs_to
 from simulator.tenant import DEFAULT_TENANT_ID
 from simulator.tls import TlsError
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
@@ -89,7 +92,23 @@ def serve_command(
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together: give both or neither")
     server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner,
-                       tls=tls, tls_cert=tls_cert, tls_key=tls_key, ca_file=ca_file)
+                       tls=tls, tls_cert=tls_cert, tls_key=tls_key, ca_file=ca_file,
+                       limits=Limits(settle_seconds, retries=download_retries, backoff_s=retry_backoff,
+                                     max_download=max_download_bytes, max_line=max_line_bytes,
+                                     keep_uploads=keep_uploads))
+@click.option("--settle-seconds", type=click.FloatRange(0), default=Limits.settle_s, show_default=True,
+              help="On any WebDAV host but the embedded one, take a file only once its size and ETag "
+                   "held this long and it is not locked.")
+@click.option("--download-retries", type=click.IntRange(0), default=Limits.retries, show_default=True,
+              help="Tries more for a short or failed download, with doubling waits, before the job fails.")
+@click.option("--retry-backoff", type=click.FloatRange(0), default=Limits.backoff_s, show_default=True,
+              help="Seconds before the first retry of a download.")
+@click.option("--max-download-bytes", type=click.IntRange(1), default=Limits.max_download, show_default=True,
+              help="Largest file pickup fetches; a larger one is recorded as failed.")
+@click.option("--max-line-bytes", type=click.IntRange(1), default=Limits.max_line, show_default=True,
+              help="Longest feed line; a longer one is a row error, skipped unread.")
+@click.option("--keep-uploads", type=click.IntRange(0), default=Limits.keep_uploads, show_default=True,
+              help="Jobs whose raw files stay under <data-dir>/uploads/.")
     try:
         server.start()
     except CredentialsError as error:
@@ -102,6 +121,12 @@ def serve_command(
         raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error} "
                                    "(is the port in use? --port 0 picks a free one)") from error
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
+    settle_seconds: float,
+    download_retries: int,
+    retry_backoff: float,
+    max_download_bytes: int,
+    max_line_bytes: int,
+    keep_uploads: int,
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
     click.echo(f"TikTok Shop API:     {server.base_url}")
     click.echo(f"WebDAV user:         {server.dav_user}")
@@ -130,3 +155,4 @@ main.add_command(demo_command)
 
 if __name__ == "__main__":
     main()
+    log_jobs_to(sys.stdout)

@@ -4,6 +4,12 @@ Rows are single physical lines by contract (the cartridge replaces CR, LF and `|
 line is parsed on its own: a broken quote spoils one row, never the rest of the file. Fields may be
 quoted opencsv-style (`"..."`, `""` for a quote) or bare. Problems with the file's layout become
 Issues through `on_issue`; only input that is not a feed at all raises FeedFileError.
+
+Which failures are per row and which per file (docs/formats.md, 9): a line that is not UTF-8, holds a NUL
+byte or is longer than `max_line` bytes is one bad row, reported with its line and skipped, so one bad
+row never sinks the rest. The file fails as a whole only when it cannot be read as a feed at all: UTF-16,
+binary, or a first line that is no header. Lines are read at most `max_line` bytes at a time, so an
+over-long line is skipped without ever being held in memory.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from simulator.rules.issues import OnIssue, make_issue
+from simulator.rules.issues import VALUE_CLIP, Issue, OnIssue, make_issue
 from simulator.rules.record import FeedRecord
 
 PRODUCT_COLUMNS: tuple[str, ...] = (
@@ -25,6 +32,10 @@ _KNOWN = frozenset(PRODUCT_COLUMNS)
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SNIFF_BYTES = 64 * 1024
+# The longest line a reader takes, in bytes without its LF: a 10,000-character description and nine image
+# URLs fit many times over; `tiktok-sim serve --max-line-bytes` changes it.
+MAX_LINE_BYTES = 1 << 20
+_SKIP_CHUNK = 1 << 16
 _ID_LIKE = re.compile(r"[^\s|\"'<>,;]+")
 
 
@@ -60,13 +71,21 @@ def _header_names(line: str) -> list[str]:
     return [name.strip().strip('"') for name in line.split("|")]
 
 
+def _binary(head: bytes) -> bool:
+    """Binary data or UTF-16: a NUL on the first line or on many lines. A NUL on a few lines further down
+    is a few bad rows of a feed, each reported on its own."""
+    lines = head.split(b"\n")
+    with_nul = sum(1 for line in lines if b"\x00" in line)
+    return b"\x00" in lines[0] or with_nul * 10 > len(lines)
+
+
 def sniff_kind(path: Path) -> str | None:
     """"product", "delete" or "inventory" judged from the content, or None when it is none of them."""
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head:
         return "delete"  # the cartridge writes an empty delete feed when nothing disappeared
-    if b"\x00" in head:
+    if _binary(head):
         return None
     # undecodable bytes do not hide the kind: the reader then names the line that is not UTF-8
     text = head.removeprefix(_BOM).decode("utf-8", errors="replace")
@@ -103,23 +122,65 @@ def describe_content(path: Path, kind: str | None) -> str:
             "(one SKU ID per line) nor inventory XML")
 
 
-def _lines(path: Path, on_issue: OnIssue) -> Iterator[tuple[int, str]]:
-    """Decoded lines without their line ends; BOM and CRLF are reported once, bad bytes raise."""
+class LineError(FeedFileError):
+    """One line that cannot be read: a bad row in the body of a feed, the whole file when it is the header."""
+
+    def __init__(self, path: Path, line: int, message: str, code: str) -> None:
+        super().__init__(path, line, message)
+        self.code = code
+
+    def issue(self, raw: bytes | None) -> Issue:
+        """The row's Issue, showing the start of the line as its value (never the whole of it)."""
+        value = None if raw is None else raw[:VALUE_CLIP].decode("utf-8", errors="replace").rstrip("\n")
+        shown = f"{self.message}: {value!r}" if value else self.message
+        return make_issue(self.code, line=self.line, value=shown)
+
+
+def physical_lines(handle: BinaryIO, max_line: int) -> Iterator[tuple[int, bytes | None]]:
+    """(number, raw line with its LF) for each line; None for a line over `max_line` bytes, which is read
+    past in small chunks and never held whole."""
+    number = 0
+    while raw := handle.readline(max_line + 1):
+        number += 1
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            while chunk := handle.readline(_SKIP_CHUNK):
+                if chunk.endswith(b"\n"):
+                    break
+            yield number, None
+        else:
+            yield number, raw
+
+
+def decode_line(path: Path, number: int, raw: bytes | None, max_line: int) -> str | LineError:
+    """One line as text, or why it is not a readable line (the caller decides: a row or the file)."""
+    if raw is None:
+        return LineError(path, number, f"longer than {max_line} bytes", "FILE_ROW_TOO_LONG")
+    if b"\x00" in raw:
+        return LineError(path, number, "binary data (NUL byte)", "FILE_ROW_BINARY")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        where = f"byte 0x{raw[error.start]:02x} at column {error.start + 1}"
+        return LineError(path, number, f"not UTF-8 ({where})", "FILE_ROW_NOT_UTF8")
+
+
+def _lines(path: Path, on_issue: OnIssue, max_line: int) -> Iterator[tuple[int, str]]:
+    """Decoded lines without their line ends; BOM and CRLF are reported once, a bad row is reported and
+    skipped, a bad first line (where the header belongs) fails the file."""
     crlf_seen = False
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(_BOM):
+        for number, raw in physical_lines(handle, max_line):
+            if number == 1 and raw is not None and raw.startswith(_BOM):
                 on_issue(make_issue("FILE_BOM", line=1))
                 raw = raw[len(_BOM):]
-            if number == 1 and raw.startswith(_UTF16_BOMS):
+            if number == 1 and raw is not None and raw.startswith(_UTF16_BOMS):
                 raise FeedFileError(path, number, "UTF-16 text; feeds are UTF-8")
-            if b"\x00" in raw:
-                raise FeedFileError(path, number, "binary data (NUL byte): not a text feed")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise FeedFileError(path, number, f"not UTF-8 (byte 0x{raw[error.start]:02x} at column "
-                                                  f"{error.start + 1}); feeds are UTF-8") from None
+            text = decode_line(path, number, raw, max_line)
+            if isinstance(text, LineError):
+                if number == 1:
+                    raise FeedFileError(path, number, f"the first line is {text.message}: not a UTF-8 feed")
+                on_issue(text.issue(raw))
+                continue
             if text.endswith("\r\n"):
                 text = text[:-2]
                 if not crlf_seen:
@@ -163,9 +224,9 @@ def _header(path: Path, lines: Iterator[tuple[int, str]], on_issue: OnIssue) -> 
     return tuple(names)
 
 
-def read_product_feed(path: Path, on_issue: OnIssue) -> Iterator[FeedRecord]:
+def read_product_feed(path: Path, on_issue: OnIssue, max_line: int = MAX_LINE_BYTES) -> Iterator[FeedRecord]:
     """Stream the rows of a product feed; rows whose layout is broken are reported and skipped."""
-    lines = _lines(path, on_issue)
+    lines = _lines(path, on_issue, max_line)
     names = _header(path, lines, on_issue)
     if names is None:
         return
@@ -188,19 +249,29 @@ def read_product_feed(path: Path, on_issue: OnIssue) -> Iterator[FeedRecord]:
 _ID_CHARS = re.compile(r"[^\s|\"\x00-\x1f\x7f](?:[^|\"\x00-\x1f\x7f]*[^\s|\"\x00-\x1f\x7f])?")
 
 
-def read_delete_feed(path: Path, on_issue: OnIssue) -> Iterator[tuple[int, str]]:
-    """Stream (line, sku_id) of a delete feed: one bare ID per LF-terminated line, no header."""
+def read_delete_feed(
+    path: Path, on_issue: OnIssue, max_line: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, str]]:
+    """Stream (line, sku_id) of a delete feed: one bare ID per LF-terminated line, no header.
+
+    A last line without its LF is reported and never applied: the cartridge ends every ID with LF and
+    writes the file under its final name, so such a line is most likely cut off mid-write (`PX-16` of
+    `PX-16372`), and deleting it would remove a SKU the feed never listed."""
     kind = sniff_kind(path)
     if kind in ("product", "inventory"):
         raise FeedFileError(path, None, f"not a delete feed: {describe_content(path, kind)}")
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if b"\x00" in raw:
-                raise FeedFileError(path, number, "binary data (NUL byte): not a delete feed")
-            try:
-                text = raw.decode("utf-8").removesuffix("\n")
-            except UnicodeDecodeError:
-                raise FeedFileError(path, number, "not UTF-8; delete feeds are UTF-8") from None
+        for number, raw in physical_lines(handle, max_line):
+            text = decode_line(path, number, raw, max_line)
+            if isinstance(text, LineError):
+                if number == 1 and raw is not None and (raw.startswith(_UTF16_BOMS) or b"\x00" in raw):
+                    raise FeedFileError(path, number, f"{describe_content(path, None)}: not a delete feed")
+                on_issue(text.issue(raw))
+                continue
+            if not text.endswith("\n"):
+                on_issue(make_issue("DELETE_ID_UNTERMINATED", line=number, value=text))
+                continue
+            text = text.removesuffix("\n")
             if not text.strip():
                 on_issue(make_issue("DELETE_BLANK_ID", line=number, value=text))
             elif len(text) > 100:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 from simulator.inventoryfile import InventoryFileError, InventoryRecord, read_inventory
-from simulator.job import JobContext, JobFailed, PickedFile
+from simulator.job import JobContext, PickedFile
 from simulator.rules.issues import Issue, Tally, make_issue
 from simulator.rules.profiles import get_profile
 from simulator.shop import mark_processed
@@ -58,20 +58,18 @@ def _stage_file(ctx: JobContext, picked: PickedFile, records: Iterator[Inventory
 
 
 def upload(ctx: JobContext) -> None:
-    """Read every file to its end into staging; a file that fails as a whole fails the job."""
+    """Read every file to its end into staging; a file that fails as a whole is rejected (recorded
+    processed-with-failure, nothing of it applied) and the others go on."""
     ctx.report.update({name: 0 for name in _COUNTERS}, examples={})
     profile = get_profile(ctx.tenant.region)
-    for picked in ctx.files:
+    for picked in list(ctx.files):
         records = read_inventory(
             picked.path, profile, lambda issue, name=picked.name: _report_issue(ctx, issue, name)
         )
         try:
             _stage_file(ctx, picked, records)
-        except InventoryFileError as error:
-            raise JobFailed(
-                f"{picked.name}: not applied, no stock changed: {error.message}"
-                + (f" (line {error.line})" if error.line else "")
-            ) from error
+        except InventoryFileError as error:  # none of its records stay staged: the transaction rolled back
+            ctx.reject(picked, picked.name, error.line, f"{error.message}; no stock of the file was changed")
     ctx.counts["records"] = ctx.report["read"]
     ctx.save()
 
@@ -94,7 +92,7 @@ def verify(ctx: JobContext) -> None:
         " (SELECT 1 FROM staged_rejects r WHERE r.job_id = ? AND r.sku_id = k.sku_id) ORDER BY sku_id",
         (tenant, ctx.job_id, ctx.job_id),
     )
-    for sku, group in missing:
+    for sku, group in missing if ctx.files else ():  # no file read (none new, or rejected): none missing
         ctx.add_issue(make_issue("INVENTORY_MISSING_SKU", sku_id=sku, item_group_id=group, value=sku), "")
         _note(ctx, "missing", sku)
     ctx.save()

@@ -124,8 +124,11 @@ def _release(element: etree._Element) -> None:
 
 def _truncation_note(path: Path, line: int | None) -> str:
     """Say "truncated" when the parser gave up on the file's last line: the usual cut-off upload."""
-    with open(path, "rb") as handle:
-        last = sum(1 for _ in handle)
+    last, tail = 0, b"\n"
+    with open(path, "rb") as handle:  # counted in chunks: one 1 GB line must not be read whole
+        while chunk := handle.read(1 << 16):
+            last, tail = last + chunk.count(b"\n"), chunk
+    last += not tail.endswith(b"\n")
     return " (the file ends early: truncated?)" if line is not None and line >= last else ""
 
 

@@ -10,25 +10,40 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import ssl
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from simulator.flows import FLOWS
-from simulator.job import JobContext, JobFailed
+from simulator.job import JobContext, JobFailed, Limits
 from simulator.store import Store
 
 _STOP = -1
 _log = logging.getLogger(__name__)
+# One line per step and one per outcome: what `tiktok-sim serve` shows on its console.
+JOB_LOG = logging.getLogger("tiktok-sim.jobs")
+
+
+def log_jobs_to(stream: TextIO) -> None:
+    """Show each job's steps and outcome on `stream`, one line each (`tiktok-sim serve`'s console)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    JOB_LOG.addHandler(handler)
+    JOB_LOG.setLevel(logging.INFO)
+    JOB_LOG.propagate = False
 
 
 class JobRunner:
     """Per-tenant FIFO workers over the store; `submit` records a queued job and returns its id."""
 
-    def __init__(self, store: Store, data_dir: Path, trust: ssl.SSLContext | None = None) -> None:
+    def __init__(self, store: Store, data_dir: Path, trust: ssl.SSLContext | None = None,
+                 limits: Limits | None = None) -> None:
         self.store = store
         self.uploads = data_dir / "uploads"
         self.trust = trust or ssl.create_default_context()
+        self.limits = limits or Limits()
         self._queues: dict[str, queue.Queue[int]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -90,6 +105,7 @@ class JobRunner:
         if job is None:
             return
         ctx: JobContext | None = None
+        kind = f"{job['feed_type']}/{job['update_type']}"
         try:
             tenant = self.store.get_tenant(job["tenant"])
             if tenant is None:
@@ -103,12 +119,19 @@ class JobRunner:
                 self.uploads / str(job_id),
                 report=job.get("report", {}),
                 trust=self.trust,
+                limits=self.limits,
             )
             self.store.save_job(job_id, state="running")
             for name, step in ctx.flow.steps:
+                JOB_LOG.info("job %s %s: %s", job_id, kind, name)
                 ctx.step(name)
                 step(ctx)
+            if ctx.rejected:  # the other files were applied; the sender must still hear of these
+                raise JobFailed("; ".join(map(str, ctx.rejected))
+                                + " (recorded as failed: tried again only once the file changes)")
             ctx.save(state="completed")
+            JOB_LOG.info("job %s %s: completed %s", job_id, kind,
+                         " ".join(f"{k}={v}" for k, v in ctx.counts.items()))
         except Exception as error:  # every job must end; the message is the user's diagnosis
             if not isinstance(error, JobFailed):
                 _log.exception("job %s failed", job_id)
@@ -117,5 +140,23 @@ class JobRunner:
                 self.store.save_job(job_id, state="failed", error=message)
             else:
                 ctx.save(state="failed", error=message)
+            JOB_LOG.info("job %s %s: failed: %s", job_id, kind, message)
         finally:
             self.store.clear_job_scratch(job_id)
+            self._prune_uploads()
+
+    def _prune_uploads(self) -> None:
+        """Keep the raw files of the last `keep_uploads` jobs (never a queued or running one's), and no
+        empty folder."""
+        if not self.uploads.is_dir():
+            return
+        busy = {str(job_id) for job_id in self.store.unfinished_jobs()}
+        folders = sorted((p for p in self.uploads.iterdir() if p.is_dir() and p.name.isdigit()),
+                         key=lambda p: int(p.name), reverse=True)
+        for rank, folder in enumerate(folders):
+            try:
+                unused = rank >= self.limits.keep_uploads or not any(folder.iterdir())
+                if unused and folder.name not in busy:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except FileNotFoundError:  # another tenant's worker pruned it first
+                continue

@@ -12,6 +12,7 @@ import ssl
 import threading
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +27,7 @@ from simulator.credentials import resolve as resolve_credentials
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
 from simulator.gateway import PartnerApp
 from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, ClosingGateway
+from simulator.job import Limits
 from simulator.review_clock import ReviewClock
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
@@ -64,12 +66,14 @@ class SimServer:
         ca_file: Path | None = None,
         max_request_body: int = DEFAULT_MAX_REQUEST_BODY,
     ) -> None:
+        limits: Limits | None = None,
         self.max_request_body = max_request_body  # bytes of one API request body (requestlimits.BodyCap)
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
         # Given values win; the rest come from the data dir's credentials file, or are generated, at start.
         self._given = {
+        self.limits = limits or Limits()  # pickup's, the readers' and the uploads folder's
             "dav_user": dav_user, "dav_password": dav_password, "app_key": app_key,
             "app_secret": app_secret, "external_data_key": external_data_key,
         }
@@ -122,7 +126,7 @@ class SimServer:
         self.certificate = self._load_certificate()
         trust = client_context(self.ca_file, self.ca_path)  # pickup's, and the health check's below
         self.store = Store(self.data_dir)
-        self.runner = JobRunner(self.store, self.data_dir, trust)
+        self.runner = JobRunner(self.store, self.data_dir, trust, self.limits)
         dav = build_dav_app(impex_root(self.data_dir), self.dav_user, self.dav_password)
         partner = PartnerApp(self.app_key, self.app_secret, self.access_token_lifetime_s)
         app = create_app(self.store, self.runner, partner, self.external_data_key, self.max_request_body)
@@ -154,6 +158,8 @@ class SimServer:
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
         try:
+        # the embedded WebDAV shows a PUT only once it is whole: pickup need not wait for its files to settle
+        self.runner.limits = replace(self.limits, atomic_origin=self.base_url)
             self._wait_healthy(trust)
         except BaseException:
             self.stop()

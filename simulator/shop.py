@@ -3,7 +3,8 @@
 Every status change goes through `transition`, an explicit transition table (moto's ManagedState idea)
 that refuses moves the table does not allow and writes the product's status history, so the API can
 show how a product got where it is. Each function writes on the caller's connection: the step decides
-the transaction, and marks its files processed in the same one that applies them.
+the transaction, and marks its files processed in the same one that applies them (or, for a file that
+cannot be read, processed-with-failure with the reason).
 """
 
 from __future__ import annotations
@@ -148,4 +149,14 @@ def mark_processed(conn: sqlite3.Connection, tenant: str, job_id: int, files: It
         "INSERT INTO processed_files (tenant, href, size, etag, job_id, processed_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(tenant, f.href, f.size, f.etag, job_id, time.time()) for f in files],
+    )
+
+
+def mark_failed(conn: sqlite3.Connection, tenant: str, job_id: int, file: RemoteFileId, reason: str) -> None:
+    """Record a file that cannot be read as processed-with-failure: later alerts skip this version of it
+    (same ETag or size), so one poison file never wedges its flow; a changed file is tried again."""
+    conn.execute(
+        "INSERT INTO processed_files (tenant, href, size, etag, job_id, processed_at, failure)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (tenant, file.href, file.size, file.etag, job_id, time.time(), reason),
     )

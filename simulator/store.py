@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS access_tokens (
 _SHOP_SCHEMA = """
 CREATE TABLE IF NOT EXISTS processed_files (
     tenant TEXT NOT NULL, href TEXT NOT NULL, size INTEGER, etag TEXT, job_id INTEGER NOT NULL,
-    processed_at REAL NOT NULL
+    processed_at REAL NOT NULL, failure TEXT
 );
 CREATE INDEX IF NOT EXISTS processed_files_key ON processed_files (tenant, href);
 CREATE TABLE IF NOT EXISTS products (
@@ -166,6 +166,9 @@ class Store:
             conn.execute("PRAGMA busy_timeout=60000")
             if name == "shop":
                 conn.executescript(_SCRATCH_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(processed_files)")}
+            if "failure" not in columns:  # data dirs from before poison files were recorded
+                conn.execute("ALTER TABLE processed_files ADD COLUMN failure TEXT")
             setattr(self._local, name, conn)
             with self._lock:
                 self._all.append(conn)

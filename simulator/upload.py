@@ -1,17 +1,19 @@
 """Upload: keep each picked-up file as it came, parse it, and stage its records in SQLite.
 
-Staging is per job and per file (one transaction each), so a file that turns out unreadable fails
-the job before anything in the shop changed: the shop only changes in the next step, from staged
-rows. The raw files stay under `<data-dir>/uploads/<job>/`.
+Staging is per job and per file (one transaction each), so a file that turns out unreadable leaves
+nothing staged: it is recorded processed-with-failure and the job goes on with its other files (the
+job still ends failed, naming it). The shop only changes in the next step, from staged rows. The raw
+files stay under `<data-dir>/uploads/<job>/` for the last jobs (`serve --keep-uploads`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
-from simulator.feedfile import UNREADABLE, read_delete_feed, read_product_feed
+from simulator.feedfile import FeedFileError, read_delete_feed, read_product_feed
 from simulator.job import JobContext, JobFailed, PickedFile
 from simulator.rules.issues import make_issue
 from simulator.rules.record import group_key
@@ -30,11 +32,15 @@ def canonical(values: dict[str, Any]) -> str:
 
 
 def _stage_file(ctx: JobContext, picked: PickedFile, rows: Iterator[StagedRow]) -> int:
-    """Stage the rows of one file in one transaction."""
+    """Stage the rows of one file in one transaction. A file that is not a feed at all is rejected (none
+    of its rows stay staged) and the job goes on with the next; a disk that fails us fails the job."""
     try:
         with ctx.store.transaction() as conn:
             return stage(conn, "staged_rows", _STAGED, ctx.job_id, picked.name, rows)
-    except UNREADABLE as error:
+    except FeedFileError as error:
+        ctx.reject(picked, picked.name, error.line, f"{error.message}; nothing of the file was applied")
+        return 0
+    except OSError as error:
         raise JobFailed(f"{picked.name}: the file cannot be read, nothing was changed: {error}") from error
 
 
@@ -42,7 +48,8 @@ def _product_rows(ctx: JobContext, picked: PickedFile) -> Iterator[StagedRow]:
     """Rows of one product feed; layout problems go on the job. Product rules wait for the review,
     which sees each product whole. The names of the non-empty fields (one per line) are staged too: they
     are what a new SKU's history entry lists, and the review need not parse the values again for them."""
-    for record in read_product_feed(picked.path, lambda issue: ctx.add_issue(issue, picked.name)):
+    on_issue = partial(ctx.add_issue, file=picked.name)
+    for record in read_product_feed(picked.path, on_issue, ctx.limits.max_line):
         values = record.values
         filled = "\n".join(name for name, value in values.items() if value)
         yield record.line, record.sku_id, group_key(record), canonical(values), filled
@@ -65,7 +72,7 @@ def _report_repeats(ctx: JobContext, picked: PickedFile) -> None:
 
 def upload_product_feeds(ctx: JobContext) -> None:
     """Parse each product feed (quoted or not) into staged rows."""
-    for picked in ctx.files:
+    for picked in list(ctx.files):
         ctx.count("records", _stage_file(ctx, picked, _product_rows(ctx, picked)))
         _report_repeats(ctx, picked)
     ctx.save()
@@ -73,12 +80,8 @@ def upload_product_feeds(ctx: JobContext) -> None:
 
 def upload_delete_feeds(ctx: JobContext) -> None:
     """Parse each delete feed (one SKU id per line) into staged rows."""
-    for picked in ctx.files:
-        rows = (
-            (line, sku, "", "", "")
-            for line, sku in read_delete_feed(
-                picked.path, lambda issue, name=picked.name: ctx.add_issue(issue, name)
-            )
-        )
+    for picked in list(ctx.files):
+        ids = read_delete_feed(picked.path, partial(ctx.add_issue, file=picked.name), ctx.limits.max_line)
+        rows = ((line, sku, "", "", "") for line, sku in ids)
         ctx.count("records", _stage_file(ctx, picked, rows))
     ctx.save()

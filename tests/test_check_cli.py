@@ -60,15 +60,18 @@ def test_text_that_is_no_feed_exits_2(tmp_path: Path) -> None:
     assert "not a feed" in result.output and "neither a product feed" in result.output
 
 
-def test_non_utf8_feed_exits_2_naming_the_line(tmp_path: Path) -> None:
-    feed = write_feed(tmp_path / "feed.txt", clean_rows())
-    data = feed.read_bytes().replace(b"Tailored", "Tailor\xe9d".encode("latin-1"), 3)
+def test_a_non_utf8_row_is_an_error_on_its_line_and_the_rest_is_checked(tmp_path: Path) -> None:
+    rows = clean_rows()
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    data = feed.read_bytes().replace(b"Tailored", "Tailor\xe9d".encode("latin-1"), 1)
     feed.write_bytes(data)
-    result = run(str(feed))
-    assert result.exit_code == 2
-    assert result.output.splitlines()[:2] == [f"{feed}: product feed, region US: not checked",
-                                              "  line 2: not UTF-8 (byte 0xe9 at column 22); feeds are UTF-8"]
-    assert json.loads(run(str(feed), "--format", "json").stdout)["error"].startswith(f"{feed}:2: not UTF-8")
+    result = run(str(feed), "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    (issue,) = [found for found in report["issues"] if found["severity"] == "error"]
+    assert (issue["code"], issue["examples"][0]["line"]) == ("FILE_ROW_NOT_UTF8", 2)
+    assert "byte 0xe9 at column 22" in issue["examples"][0]["value"]
+    assert (report["items_total"], report["items_with_errors"]) == (len(rows), 1)
 
 
 def test_header_only_feed_passes_with_info_and_empty_file_is_an_empty_delete_feed(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from fixtures.sample import feed_line, product_rows, write_feed
 from simulator.check import check_command
+from simulator.feedfile import MAX_LINE_BYTES
 from simulator.rules.catalog import RULES
 
 Mutation = Callable[[list[dict]], None]
@@ -67,7 +68,8 @@ CASES: dict[str, tuple[int, Mutation, int]] = {
     "GROUP_BRAND_INCONSISTENT": (2, _set("brand", "Other Brand", 1), 1),
     "GROUP_CATEGORY_INCONSISTENT": (2, _set("product_category", "mens-jackets", 1), 1),
 }
-LAYOUT = ("SKU_ID_DUPLICATE", "FILE_COLUMN_COUNT", "FILE_QUOTING", "FILE_BOM", "FILE_CRLF")
+LAYOUT = ("SKU_ID_DUPLICATE", "FILE_COLUMN_COUNT", "FILE_QUOTING", "FILE_BOM", "FILE_CRLF",
+          "FILE_ROW_NOT_UTF8", "FILE_ROW_BINARY", "FILE_ROW_TOO_LONG")
 # rules that need another region, another file, or the shop's state; tested elsewhere
 ELSEWHERE = {"TITLE_TOO_SHORT", "FILE_EMPTY", "FILE_NO_ROWS", "FILE_HEADER_INVALID"}
 
@@ -91,7 +93,11 @@ def build_feed(path: Path) -> dict[str, tuple[int, str]]:
     expected["FILE_QUOTING"] = (len(lines), "")
     expected["FILE_BOM"] = (1, "")
     expected["FILE_CRLF"] = (1, "")
-    path.write_bytes(b"\xef\xbb\xbf" + "".join(line.replace("\n", "\r\n") for line in lines).encode())
+    unreadable = [b"caf\xe9|x\r\n", b"A\x00B\r\n", b"L" * (MAX_LINE_BYTES + 1) + b"\r\n"]
+    for offset, code in enumerate(("FILE_ROW_NOT_UTF8", "FILE_ROW_BINARY", "FILE_ROW_TOO_LONG"), start=1):
+        expected[code] = (len(lines) + offset, "")
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(line.replace("\n", "\r\n") for line in lines).encode()
+                     + b"".join(unreadable))
     return expected
 
 
@@ -116,6 +122,6 @@ def test_one_violation_per_rule_yields_each_code_once_at_its_line_and_sku(tmp_pa
         assert (example["sku_id"] or "") == sku_id, (code, example)
     warnings = {c for c, i in found.items() if i["severity"] == "warning" and not c.startswith("FILE_")}
     assert warnings == {"TITLE_PROMOTIONAL", "IMAGE_URL_FILE_TYPE", "GROUP_DEFAULT_VARIANT_COUNT",
-                        "GROUP_BRAND_INCONSISTENT", "GROUP_CATEGORY_INCONSISTENT"}
+                        "GROUP_BRAND_INCONSISTENT", "GROUP_CATEGORY_INCONSISTENT", "SKU_ID_DUPLICATE"}
     error_items = {issue["examples"][0]["line"] for issue in found.values() if issue["severity"] == "error"}
     assert report["items_with_errors"] == len(error_items)

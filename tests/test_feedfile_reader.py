@@ -86,11 +86,32 @@ def test_files_that_are_no_product_feed_raise_with_the_reason(tmp_path: Path) ->
     headerless.write_text("A|B|C\n")
     with pytest.raises(FeedFileError, match=r"rows-only.txt:1: not a product feed"):
         _read(headerless)
-    latin = write_feed(tmp_path / "latin.txt", product_rows("M1", 1))
-    latin.write_bytes(latin.read_bytes() + "caf\xe9|x\n".encode("latin-1"))
-    with pytest.raises(FeedFileError, match=r"latin.txt:3: not UTF-8 \(byte 0xe9 at column 4\)") as caught:
-        _read(latin)
-    assert (caught.value.line, caught.value.path) == (3, str(latin))
+    utf16 = write_feed(tmp_path / "utf16.txt", product_rows("M1", 1))
+    utf16.write_bytes(utf16.read_text().encode("utf-16"))
+    with pytest.raises(FeedFileError, match=r"utf16.txt:1: UTF-16 text") as caught:
+        _read(utf16)
+    assert (caught.value.line, caught.value.path) == (1, str(utf16))
+    nul_header = tmp_path / "nul.txt"
+    nul_header.write_bytes(b"sku_id|title\x00|description\n")
+    with pytest.raises(FeedFileError, match=r"nul.txt:1: the first line is binary data"):
+        _read(nul_header)
+
+
+def test_an_unreadable_row_is_skipped_and_named_the_rest_is_read(tmp_path: Path) -> None:
+    """Not UTF-8, a NUL, or longer than the limit: that row only, with its line and the start of it."""
+    feed = write_feed(tmp_path / "rows.txt", product_rows("M1", 4))
+    lines = feed.read_bytes().splitlines(keepends=True)
+    lines[1] = "caf\xe9|x\n".encode("latin-1")
+    lines[2] = b"A\x00B|x\n"
+    lines[3] = b"L" * 5000 + b"\n"
+    feed.write_bytes(b"".join(lines))
+    issues: list = []
+    records = list(read_product_feed(feed, issues.append, max_line=4096))
+    assert [r.line for r in records] == [5]
+    assert [(i.code, i.line) for i in issues] == [
+        ("FILE_ROW_NOT_UTF8", 2), ("FILE_ROW_BINARY", 3), ("FILE_ROW_TOO_LONG", 4)]
+    assert "byte 0xe9 at column 4" in issues[0].value and "caf" in issues[0].value
+    assert issues[2].value == "longer than 4096 bytes"
 
 
 def test_delete_feed_reader(tmp_path: Path) -> None:
@@ -104,6 +125,15 @@ def test_delete_feed_reader(tmp_path: Path) -> None:
     with pytest.raises(FeedFileError, match="not a delete feed: it is a product feed"):
         list(read_delete_feed(feed, issues.append))
     binary = tmp_path / "delete-feed-binary.txt"
-    binary.write_bytes(b"SKU-1\n\x00\x00\n")
-    with pytest.raises(FeedFileError, match=r"delete-feed-binary.txt:2: binary data"):
+    binary.write_bytes(b"\x00\x00SKU-1\n")
+    with pytest.raises(FeedFileError, match=r"delete-feed-binary.txt:1: it is a binary file"):
         list(read_delete_feed(binary, issues.append))
+
+
+def test_delete_feed_bad_lines_are_skipped_and_a_cut_last_line_is_never_applied(tmp_path: Path) -> None:
+    path = tmp_path / "delete-feed-RefArch-20240315141531.txt"
+    path.write_bytes(b"PX-1\nPX-\x002\n\xffPX-3\nPX-4\nPX-16")
+    issues: list = []
+    assert list(read_delete_feed(path, issues.append)) == [(1, "PX-1"), (4, "PX-4")]
+    assert [(i.code, i.line) for i in issues] == [
+        ("FILE_ROW_BINARY", 2), ("FILE_ROW_NOT_UTF8", 3), ("DELETE_ID_UNTERMINATED", 5)]

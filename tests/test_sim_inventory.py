@@ -152,8 +152,12 @@ def test_a_broken_file_changes_no_stock(client: Client, broken: bytes) -> None:
     job = sync(client, broken)
     assert job["state"] == "failed" and job["files"][0] in job["error"], job
     assert stock(client) == before
-    again = client.run("inventory", "create")  # the failed file stays new: a fixed re-delivery is picked up
-    assert again["state"] == "failed"
+    again = client.run("inventory", "create")  # recorded as failed: it no longer wedges the flow
+    assert again["state"] == "completed" and again["files"] == [], again
+    fixed = inventory_xml([(sku, "<allocation>7</allocation>") for sku in SKUS])
+    client.drop(INVENTORY_FOLDER, job["files"][0], fixed)  # the same name, changed: tried again
+    assert client.run("inventory", "create")["state"] == "completed"
+    assert {sku: lists[LIST] for sku, lists in stock(client).items()} == dict.fromkeys(SKUS, 7)
 
 
 def test_realert_applies_nothing_twice(client: Client) -> None:

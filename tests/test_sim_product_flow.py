@@ -108,15 +108,15 @@ def test_rule_breaking_product_fails_review_with_reasons(client: Client) -> None
     assert client.product("GOOD")["status"] == "ACTIVATE"
 
 
-def test_unreadable_file_fails_the_job_and_changes_nothing(client: Client) -> None:
+def test_unreadable_file_fails_the_job_applies_nothing_of_it_and_lets_others_through(client: Client) -> None:
     client.drop_feed([row("A", "A")])
     client.run()
-    client.drop_feed([row("A", "A", title="Changed")])
     client.drop(PRODUCT_FOLDER, "tiktok-feed-RefArch-20261126999999-en_US.txt", b"\x00\x01binary")
+    client.drop_feed([row("A", "A", title="Changed")])
     job = client.run()
-    assert job["state"] == "failed" and "tiktok-feed-RefArch-20261126999999-en_US.txt" in job["error"], job
-    assert client.product("A")["title"] == "Product A"
-    assert len(client.product("A")["status_history"]) == 2
+    assert job["state"] == "failed" and "tiktok-feed-RefArch-20261126999999-en_US.txt:1" in job["error"], job
+    assert client.product("A")["title"] == "Changed"
+    assert client.run()["files"] == []  # recorded as failed: not fetched again while unchanged
 
 
 def test_search_pages_with_a_cursor_and_filters_by_status(client: Client) -> None:

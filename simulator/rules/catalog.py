@@ -47,8 +47,9 @@ RULES: tuple[Rule, ...] = (
     _r("FILE_BOM", "warning", "(file)", "The file starts with a UTF-8 byte order mark.",
        "The cartridge writes UTF-8 without a BOM; remove it, as some readers take it into the first column.",
        f"{_CART} §1.3", "file"),
-    _r("FILE_HEADER_INVALID", "error", "(header)",
-       "The header row is not the 15 TikTok feed columns in the cartridge's order.",
+    _r("FILE_HEADER_INVALID", "warning", "(header)",
+       "The header row is not the 15 TikTok feed columns in the cartridge's order; rows are read by column "
+       "name, and a missing column fails each product through that column's own rule.",
        "Use the SalesChannelFeedConfig `tiktok-feed` header: sku_id|title|description|image_urls|"
        "landing_page_url|product_category|sale_regions|availability|price|item_group_id|"
        "variation_properties|is_default_variant|brand|google_product_category|condition.",
@@ -63,13 +64,24 @@ RULES: tuple[Rule, ...] = (
        "The row's quoting is broken (an unbalanced `\"`); the row is skipped.",
        "Quote every field and double each embedded `\"`, as opencsv's CSVWriter does.", f"{_CART} §1.3",
        "row"),
+    _r("FILE_ROW_NOT_UTF8", "error", "(row)", "The line is not UTF-8 text; the row is skipped.",
+       "The cartridge writes UTF-8; check what rewrote the file (a Latin-1 or Windows-1252 editor?).",
+       f"{_CART} §1.3", "row"),
+    _r("FILE_ROW_BINARY", "error", "(row)", "The line holds a NUL byte (binary data); the row is skipped.",
+       "Feeds are text; check the export for binary data pasted into a product attribute.",
+       f"{_CART} §1.3", "row"),
+    _r("FILE_ROW_TOO_LONG", "error", "(row)",
+       "The line is longer than the maximum line length (1 MiB unless `serve --max-line-bytes` says "
+       "otherwise); the row is skipped unread.",
+       "A row is one product; a line this long is not one (a missing line end?).", f"{_CART} §1.3", "row"),
     # --- product feed: one row (one SKU) ---------------------------------------------------------
     _r("SKU_ID_MISSING", "error", "sku_id", "sku_id is empty.",
        "Every row needs the SFCC product ID of the variant or simple product.", f"{_CART} §2.1", "row"),
     _r("SKU_ID_TOO_LONG", "error", "sku_id", "sku_id is longer than 50 characters.",
        "TikTok's seller_sku holds at most 50 characters; shorten the SFCC product ID.",
        f"{_SHOP} §2 seller_sku [OLD]", "row"),
-    _r("SKU_ID_DUPLICATE", "error", "sku_id", "The same sku_id appears on an earlier row of this file.",
+    _r("SKU_ID_DUPLICATE", "warning", "sku_id",
+       "The same sku_id appears on an earlier row of this file; this later row replaces it.",
        "Each SKU must appear once per feed; remove the repeated row.", f"{_SHOP} §2 sku_id [ADS]", "row"),
     _r("ITEM_GROUP_ID_MISSING", "error", "item_group_id", "item_group_id is empty.",
        "The cartridge writes the master ID, or the product's own ID (format nonEmpty).", f"{_CART} §2.10",
@@ -197,6 +209,10 @@ RULES: tuple[Rule, ...] = (
     _r("DELETE_ID_INVALID", "error", "sku_id",
        "The line is not one bare ID: it has surrounding whitespace, a CR, quotes, `|` or control characters.",
        "Write one SKU ID per line, unquoted, with no header and LF line ends.", f"{_CART} §3.3", "delete"),
+    _r("DELETE_ID_UNTERMINATED", "error", "sku_id",
+       "The last line has no LF: it may be cut off mid-write, so nothing is deleted for it.",
+       "The cartridge ends every ID with LF; drop the delete feed only once it is written whole.",
+       f"{_CART} §3.3", "delete"),
     _r("DELETE_UNKNOWN_SKU", "warning", "sku_id", "The shop has no SKU with this ID; nothing was deleted.",
        "Nothing to do if the SKU was never synced; otherwise check the SKU ID.", f"{_CART} §3.3", "delete"),
     # --- inventory XML -------------------------------------------------------------------------------
