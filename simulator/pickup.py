@@ -3,6 +3,14 @@
 The alert names a folder, never a file (cartridge behaviour), so TikTok has to find the new files
 itself. Names carry a 12-hour clock and do not sort, so files are taken in order of their WebDAV
 modification time. Only the tenant's registered host is ever contacted (the API checked the URL).
+
+Nothing half-there is taken (docs/formats.md, 9). On any host but the embedded one (whose PUTs appear
+whole), a file is taken only once its size and ETag held across the settle interval and no lock is
+listed on it; the cartridge writes a delete feed under its final name, so a file still being written is
+in the listing. A download counts only when its bytes match Content-Length and the listed size; a short
+or failed one is tried again with backoff, and then fails the job with the file still new, so the next
+alert fetches it again. A file over the maximum download size is recorded processed-with-failure. Every
+call to the host goes through `_send`.
 """
 
 from __future__ import annotations
@@ -10,8 +18,10 @@ from __future__ import annotations
 import base64
 import http.client
 import ssl
+import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
@@ -19,14 +29,14 @@ from lxml import etree
 from simulator import xmlsafe
 from simulator.job import JobContext, JobFailed, PickedFile
 from simulator.shop import is_processed
-from simulator.tenant import ForeignUrl, check_folder_url
+from simulator.tenant import ForeignUrl, check_folder_url, origin
 
 TIMEOUT_S = 60
 CHUNK = 1 << 16
 _DAV = "DAV:"
 _PROPFIND = (
     f'<?xml version="1.0" encoding="utf-8"?><propfind xmlns="{_DAV}"><prop><resourcetype/>'
-    "<getcontentlength/><getlastmodified/><getetag/></prop></propfind>"
+    "<getcontentlength/><getlastmodified/><getetag/><lockdiscovery/></prop></propfind>"
 ).encode()
 _D = f"{{{_DAV}}}"
 
@@ -41,6 +51,20 @@ class RemoteFile:
     etag: str | None
     modified: float
     collection: bool
+    locked: bool = False
+
+    @property
+    def version(self) -> tuple[int | None, str | None, float]:
+        """What must hold still for the file to count as written whole."""
+        return self.size, self.etag, self.modified
+
+
+class _ShortTransfer(Exception):
+    """A download that ended early or failed: worth another try."""
+
+
+class _TooLarge(Exception):
+    """A file over the maximum download size: no try will fit it."""
 
 
 def _connection(ctx: JobContext) -> http.client.HTTPConnection:
@@ -94,6 +118,7 @@ def _entry(response: etree._Element) -> RemoteFile | None:
         etag=text("getetag"),
         modified=_timestamp(modified_text),
         collection=collection,
+        locked=any(p.find(f"{_D}lockdiscovery/{_D}activelock") is not None for p in props),
     )
 
 
@@ -105,23 +130,35 @@ def _timestamp(http_date: str | None) -> float:
         return 0.0
 
 
+Exchange = tuple[http.client.HTTPConnection, http.client.HTTPResponse]
+
+
+def _send(ctx: JobContext, method: str, path: str, body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> Exchange:
+    """The one way pickup calls the tenant's host: the request sent, its answer's head read. The caller
+    reads the body and closes the connection."""
+    conn = _connection(ctx)
+    try:
+        conn.request(method, path, body=body, headers={**_headers(ctx), **(headers or {})})
+        return conn, conn.getresponse()
+    except BaseException:
+        conn.close()
+        raise
+
+
 def list_folder(ctx: JobContext) -> list[RemoteFile]:
     """PROPFIND Depth 1 of the alerted folder; the folder itself is left out."""
     path = urlsplit(ctx.url).path.rstrip("/") + "/"
-    conn = _connection(ctx)
+    conn: http.client.HTTPConnection | None = None
     try:
-        conn.request(
-            "PROPFIND",
-            path,
-            body=_PROPFIND,
-            headers={**_headers(ctx), "Depth": "1", "Content-Type": "application/xml"},
-        )
-        answer = conn.getresponse()
+        conn, answer = _send(ctx, "PROPFIND", path, _PROPFIND,
+                             {"Depth": "1", "Content-Type": "application/xml"})
         body = answer.read()
-    except OSError as error:
+    except (OSError, http.client.HTTPException) as error:
         raise _unreachable(ctx, f"PROPFIND {ctx.url}", error) from error
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     if answer.status != 207:
         raise _refusal(f"PROPFIND {ctx.url}", answer.status, answer.reason)
     try:
@@ -133,32 +170,73 @@ def list_folder(ctx: JobContext) -> list[RemoteFile]:
     return [e for e in entries if e is not None and urlsplit(e.href).path != folder]
 
 
-def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile:
-    target = ctx.work_dir / entry.name
-    conn = _connection(ctx)
+def _fetch_once(ctx: JobContext, entry: RemoteFile, target: Path) -> None:
+    """One GET into `target`; _ShortTransfer unless every byte the server declared and listed arrived."""
+    limit = ctx.limits.max_download
+    conn: http.client.HTTPConnection | None = None
+    received, declared = 0, None
     try:
-        conn.request(
-            "GET", urlsplit(ctx.url).path.rstrip("/") + "/" + quote(entry.name), headers=_headers(ctx)
-        )
-        answer = conn.getresponse()
+        conn, answer = _send(ctx, "GET", urlsplit(ctx.url).path.rstrip("/") + "/" + quote(entry.name))
         if answer.status != 200:
-            raise _refusal(f"GET {entry.href}", answer.status, answer.reason)
+            error = _refusal(f"GET {entry.href}", answer.status, answer.reason)
+            if answer.status in (401, 403, 404):
+                raise error
+            raise _ShortTransfer(str(error))
+        declared = answer.getheader("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _TooLarge(f"{declared} bytes declared")
+        received = 0
         with open(target, "wb") as out:
             while chunk := answer.read(CHUNK):
+                received += len(chunk)
+                if received > limit:
+                    raise _TooLarge(f"more than {limit} bytes sent")
                 out.write(chunk)
-    except OSError as error:
-        raise _unreachable(ctx, f"GET {entry.href}", error) from error
+    except http.client.IncompleteRead as error:
+        raise _ShortTransfer(f"the connection ended after {received + len(error.partial)} bytes "
+                             f"of {declared}") from None
+    except (OSError, http.client.HTTPException) as error:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            raise _unreachable(ctx, f"GET {entry.href}", error) from error
+        raise _ShortTransfer(f"GET {entry.href} failed: {error}") from error
     finally:
-        conn.close()
-    return PickedFile(entry.name, entry.href, entry.size, entry.etag, target)
+        if conn is not None:
+            conn.close()
+    for what, expected in (("Content-Length", declared), ("the listed size", entry.size)):
+        if expected is not None and str(expected).isdigit() and int(expected) != received:
+            raise _ShortTransfer(f"received {received} bytes, {what} says {expected}")
 
 
-def pick_up(ctx: JobContext) -> None:
-    """Find the new files of this alert's kind, oldest first, and download them into the job's folder."""
-    try:
-        check_folder_url(ctx.url, ctx.tenant)
-    except ForeignUrl as error:
-        raise JobFailed(f"nothing fetched: {error}") from error
+def _download(ctx: JobContext, entry: RemoteFile) -> PickedFile | None:
+    """The file, whole, after at most `retries` more tries with doubling waits; None when it is too large
+    (then recorded processed-with-failure); JobFailed, with the file still new, when no try was whole."""
+    target = ctx.work_dir / entry.name
+    wait = ctx.limits.backoff_s
+    for attempt in range(ctx.limits.retries + 1):
+        try:
+            if entry.size is not None and entry.size > ctx.limits.max_download:
+                raise _TooLarge(f"{entry.size} bytes listed")
+            _fetch_once(ctx, entry, target)
+            return PickedFile(entry.name, entry.href, entry.size, entry.etag, target)
+        except _TooLarge as error:
+            target.unlink(missing_ok=True)
+            ctx.reject(entry, entry.name, None, f"larger than the maximum download size of "
+                                                f"{ctx.limits.max_download} bytes ({error}); not fetched")
+            return None
+        except _ShortTransfer as error:
+            target.unlink(missing_ok=True)  # nothing of a partial transfer is kept, let alone applied
+            if attempt == ctx.limits.retries:
+                raise JobFailed(f"GET {entry.href}: incomplete after {attempt + 1} tries ({error}); nothing "
+                                "was applied and the file stays new, so the next alert fetches it again"
+                                ) from None
+            ctx.count("download_retries")
+            time.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _new_files(ctx: JobContext) -> tuple[list[RemoteFile], int, int]:
+    """This flow's files not processed yet, oldest first; with how many the folder and the pattern held."""
     listing = list_folder(ctx)
     candidates = [
         e
@@ -169,10 +247,44 @@ def pick_up(ctx: JobContext) -> None:
         and ctx.flow.pattern.fullmatch(e.name)
     ]
     conn = ctx.store.connection()
-    new = sorted(
-        (e for e in candidates if not is_processed(conn, ctx.tenant.id, e)),
-        key=lambda e: (e.modified, e.name),
-    )
-    ctx.counts.update(files_listed=len(listing), files_matching=len(candidates), files_new=len(new))
-    ctx.work_dir.mkdir(parents=True, exist_ok=True)
-    ctx.files = [_download(ctx, entry) for entry in new]
+    new = sorted((e for e in candidates if not is_processed(conn, ctx.tenant.id, e)),
+                 key=lambda e: (e.modified, e.name))
+    return new, len(listing), len(candidates)
+
+
+def _settled(ctx: JobContext, new: list[RemoteFile]) -> list[RemoteFile]:
+    """The files whose size, ETag and date held across the settle interval with no lock on them, up to
+    the first that did not (later files wait too, so files still apply in order). Waits up to
+    `settle_max_s` for files still being written; those left are for a later alert."""
+    limits = ctx.limits
+    if (limits.atomic_origin and origin(ctx.url) == origin(limits.atomic_origin)) or limits.settle_s <= 0:
+        return new
+    deadline = time.monotonic() + limits.settle_max_s
+    before = {e.href: e for e in new}
+    while True:
+        time.sleep(limits.settle_s)
+        now, _, _ = _new_files(ctx)
+        ready: list[RemoteFile] = []
+        for entry in now:
+            earlier = before.get(entry.href)
+            if entry.locked or earlier is None or earlier.locked or earlier.version != entry.version:
+                break
+            ready.append(entry)
+        if len(ready) == len(now) or time.monotonic() + limits.settle_s > deadline:
+            ctx.counts["files_unsettled"] = len(now) - len(ready)
+            return ready
+        before = {e.href: e for e in now}
+
+
+def pick_up(ctx: JobContext) -> None:
+    """Find the new files of this alert's kind, oldest first, and download them into the job's folder."""
+    try:
+        check_folder_url(ctx.url, ctx.tenant)
+    except ForeignUrl as error:
+        raise JobFailed(f"nothing fetched: {error}") from error
+    new, listed, matching = _new_files(ctx)
+    ctx.counts.update(files_listed=listed, files_matching=matching, files_new=len(new))
+    new = _settled(ctx, new)
+    if new:
+        ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    ctx.files = [picked for entry in new if (picked := _download(ctx, entry)) is not None]
