@@ -317,6 +317,18 @@ def test_a_token_fault_hits_only_the_shop_whose_code_it_is(sim: Client) -> None:
     assert data(token(OTHER))["access_token"]
 
 
+def test_an_auth_callback_fault_refuses_that_tenants_onboarding_and_changes_nothing(sim: Client) -> None:
+    fault = {"on": "auth_callback", "code": 40099, "external_business_id": OTHER}
+    data(sim.api("POST", "/_sim/faults", fault))
+    server = sim.server
+    body = callback_body(OTHER, "https://elsewhere.example", "someone", "other-key")
+    status, answer = call(server.base_url, "POST", AUTH_CALLBACK,
+                          external_data(OTHER, server.external_data_key), body)
+    assert (status, answer["code"]) == (200, 40099), answer
+    assert server.store.get_tenant(OTHER).webdav_base == server.base_url, "the refused callback moved it"
+    onboard(sim, OTHER)  # the fault is used up: the cartridge's next try goes through
+
+
 def test_a_delay_fault_slows_the_call_it_hits_and_then_lets_it_through(sim: Client) -> None:
     data(sim.api("POST", "/_sim/faults", {"on": "alert", "delay_s": 0.3}))
     started = time.monotonic()
