@@ -14,10 +14,10 @@ from simulator.check import check_command, rules_command
 from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
 from simulator.failures import Commands
-from simulator.rules.profiles import DEFAULT_REGION
 from simulator.job import Limits
-from simulator.server import SimServer
+from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import log_jobs_to
+from simulator.server import SimServer
 from simulator.tenant import DEFAULT_TENANT_ID
 from simulator.tls import TlsError
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
@@ -74,28 +74,6 @@ def main(debug: bool) -> None:
               help="The unencrypted PEM key of --tls-cert.")
 @click.option("--ca-file", type=_PEM, envvar="TIKTOK_SIM_CA_FILE",
               help="PEM CA certificates pickup trusts, besides the system's, on tenants' https WebDAV hosts.")
-def serve_command(
-    data_dir: Path,
-    host: str,
-    port: int,
-    dav_user: str | None,
-    dav_password: str | None,
-    external_business_id: str,
-    region: str,
-    tls: bool,
-    tls_cert: Path | None,
-    tls_key: Path | None,
-    ca_file: Path | None,
-    **partner: Any,
-) -> None:
-    """Run the embedded SFCC WebDAV and the TikTok Shop API on one port until Ctrl-C."""
-    if (tls_cert is None) != (tls_key is None):
-        raise click.UsageError("--tls-cert and --tls-key go together: give both or neither")
-    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner,
-                       tls=tls, tls_cert=tls_cert, tls_key=tls_key, ca_file=ca_file,
-                       limits=Limits(settle_seconds, retries=download_retries, backoff_s=retry_backoff,
-                                     max_download=max_download_bytes, max_line=max_line_bytes,
-                                     keep_uploads=keep_uploads))
 @click.option("--settle-seconds", type=click.FloatRange(0), default=Limits.settle_s, show_default=True,
               help="On any WebDAV host but the embedded one, take a file only once its size and ETag "
                    "held this long and it is not locked.")
@@ -109,6 +87,34 @@ def serve_command(
               help="Longest feed line; a longer one is a row error, skipped unread.")
 @click.option("--keep-uploads", type=click.IntRange(0), default=Limits.keep_uploads, show_default=True,
               help="Jobs whose raw files stay under <data-dir>/uploads/.")
+def serve_command(
+    data_dir: Path,
+    host: str,
+    port: int,
+    dav_user: str | None,
+    dav_password: str | None,
+    external_business_id: str,
+    region: str,
+    tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    ca_file: Path | None,
+    settle_seconds: float,
+    download_retries: int,
+    retry_backoff: float,
+    max_download_bytes: int,
+    max_line_bytes: int,
+    keep_uploads: int,
+    **partner: Any,
+) -> None:
+    """Run the embedded SFCC WebDAV and the TikTok Shop API on one port until Ctrl-C."""
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together: give both or neither")
+    server = SimServer(data_dir, host, port, dav_user, dav_password, external_business_id, region, **partner,
+                       tls=tls, tls_cert=tls_cert, tls_key=tls_key, ca_file=ca_file,
+                       limits=Limits(settle_seconds, retries=download_retries, backoff_s=retry_backoff,
+                                     max_download=max_download_bytes, max_line=max_line_bytes,
+                                     keep_uploads=keep_uploads))
     try:
         server.start()
     except CredentialsError as error:
@@ -121,12 +127,6 @@ def serve_command(
         raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error} "
                                    "(is the port in use? --port 0 picks a free one)") from error
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
-    settle_seconds: float,
-    download_retries: int,
-    retry_backoff: float,
-    max_download_bytes: int,
-    max_line_bytes: int,
-    keep_uploads: int,
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
     click.echo(f"TikTok Shop API:     {server.base_url}")
     click.echo(f"WebDAV user:         {server.dav_user}")
@@ -139,6 +139,7 @@ def serve_command(
     click.echo(f"Saved credentials:   {server.credentials_file.resolve()} (reused at the next start)")
     if server.ca_path:
         click.echo(f"CA to trust:         {server.ca_path.resolve()}")
+    log_jobs_to(sys.stdout)
     try:
         click.echo("Press Ctrl-C to stop.")  # inside: a stop right after it is a clean stop
         threading.Event().wait()
@@ -155,4 +156,3 @@ main.add_command(demo_command)
 
 if __name__ == "__main__":
     main()
-    log_jobs_to(sys.stdout)

@@ -26,8 +26,8 @@ from simulator.credentials import FILE_NAME as CREDENTIALS_FILE
 from simulator.credentials import resolve as resolve_credentials
 from simulator.dav import DAV_MOUNT, build_dav_app, impex_root
 from simulator.gateway import PartnerApp
-from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, ClosingGateway
 from simulator.job import Limits
+from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, ClosingGateway
 from simulator.review_clock import ReviewClock
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import JobRunner
@@ -64,16 +64,16 @@ class SimServer:
         tls_cert: Path | None = None,
         tls_key: Path | None = None,
         ca_file: Path | None = None,
+        limits: Limits | None = None,
         max_request_body: int = DEFAULT_MAX_REQUEST_BODY,
     ) -> None:
-        limits: Limits | None = None,
         self.max_request_body = max_request_body  # bytes of one API request body (requestlimits.BodyCap)
         self.data_dir = Path(data_dir)
+        self.limits = limits or Limits()  # pickup's, the readers' and the uploads folder's
         self.host = host
         self.port = port
         # Given values win; the rest come from the data dir's credentials file, or are generated, at start.
         self._given = {
-        self.limits = limits or Limits()  # pickup's, the readers' and the uploads folder's
             "dav_user": dav_user, "dav_password": dav_password, "app_key": app_key,
             "app_secret": app_secret, "external_data_key": external_data_key,
         }
@@ -146,6 +146,8 @@ class SimServer:
             self._server.ssl_adapter = BuiltinSSLAdapter(str(pair.cert), str(pair.key))
         self._server.prepare()
         self.port = self._server.bind_addr[1]
+        # the embedded WebDAV shows a PUT only once it is whole: pickup need not wait for its files to settle
+        self.runner.limits = replace(self.limits, atomic_origin=self.base_url)
         register(
             self.store,
             Tenant(
@@ -158,8 +160,6 @@ class SimServer:
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
         try:
-        # the embedded WebDAV shows a PUT only once it is whole: pickup need not wait for its files to settle
-        self.runner.limits = replace(self.limits, atomic_origin=self.base_url)
             self._wait_healthy(trust)
         except BaseException:
             self.stop()

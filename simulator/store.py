@@ -154,6 +154,9 @@ class Store:
         with self.transaction() as conn:  # data dirs from before the scratch moved to TEMP tables
             for table in JOB_SCRATCH_TABLES:
                 conn.execute(f"DROP TABLE IF EXISTS main.{table}")
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(processed_files)")}
+            if "failure" not in columns:  # data dirs from before poison files were recorded
+                conn.execute("ALTER TABLE processed_files ADD COLUMN failure TEXT")
 
     def _connect(self, name: str) -> sqlite3.Connection:
         conn = getattr(self._local, name, None)
@@ -166,9 +169,6 @@ class Store:
             conn.execute("PRAGMA busy_timeout=60000")
             if name == "shop":
                 conn.executescript(_SCRATCH_SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(processed_files)")}
-            if "failure" not in columns:  # data dirs from before poison files were recorded
-                conn.execute("ALTER TABLE processed_files ADD COLUMN failure TEXT")
             setattr(self._local, name, conn)
             with self._lock:
                 self._all.append(conn)
