@@ -1,7 +1,8 @@
 """Streaming SFCC export records: the conventions catalog, price book and inventory XML share.
 
-Each reader walks its file with `iter_records`, which checks the root element and namespace, and
-calls `release` on every element it is done with, so memory stays flat whatever the file's size.
+Each reader walks its file with `iter_records`, which checks the root element and namespace and
+releases every element the reader does not take; the reader calls `release` on every element it
+takes, so memory stays flat whatever the file's size and whatever unknown elements it holds.
 The value parsers turn xsd:boolean, xsd:dateTime and decimals into Python values, and name file,
 line and field when a value is bad.
 """
@@ -19,6 +20,9 @@ from connector.xmlsafe import XmlInputError, open_iterparse
 
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 TRUE_TEXTS, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+# Far above any SFCC record (a master with thousands of variants and locales has a few tens of
+# thousands), far below what would fill memory (lxml keeps a few hundred bytes per element).
+MAX_RECORD_ELEMENTS = 200_000
 
 
 class _LocalNames(dict[object, str]):
@@ -50,24 +54,41 @@ def _wrong_root(tag: str, root_name: str, namespace: str) -> str:
 def iter_records(
     path: Path, namespace: str, root_name: str, names: Iterable[str]
 ) -> Iterator[etree._Element]:
-    """Yield each finished element named in `names`, after checking the root element and namespace.
+    """Yield each finished element named in `names` (the outermost, where they nest), after checking
+    the root element and namespace.
 
-    The caller calls `release` on every element it is done with, so memory stays flat.
+    The caller calls `release` on every element yielded; every other element is released here once
+    it ends, known or not, so memory stays flat on any well-formed input. A record holding more than
+    MAX_RECORD_ELEMENTS elements is refused: it is no SFCC export, and it would have to sit in memory.
     """
-    first = open_iterparse(path, events=("start",))
+    wanted = frozenset(f"{{{namespace}}}{name}" for name in names)
+    events = open_iterparse(path, events=("start", "end"))
     try:
-        _, root = next(first)
+        _, root = next(events)
     except StopIteration:
         raise XmlInputError(path, None, None, "empty XML document") from None
     except OSError as error:
         raise XmlInputError(path, None, None, f"cannot read: {error.strerror or error}") from None
-    finally:
-        first.close()
     if root.tag != f"{{{namespace}}}{root_name}":
+        events.close()
         raise XmlInputError(path, root.sourceline, None, _wrong_root(root.tag, root_name, namespace))
-    tags = tuple(f"{{{namespace}}}{name}" for name in names)
-    for _, element in open_iterparse(path, events=("end",), tag=tags):
-        yield element
+    record: etree._Element | None = None
+    count = 0
+    for event, element in events:
+        if event == "start":
+            if record is None:
+                if element.tag in wanted:
+                    record, count = element, 0
+            else:
+                count += 1
+                if count > MAX_RECORD_ELEMENTS:
+                    raise XmlInputError(path, record.sourceline, None, (
+                        f"<{local(record.tag)}> holds more than {MAX_RECORD_ELEMENTS:,} elements"))
+        elif element is record:
+            record = None
+            yield element
+        elif record is None:
+            release(element)
 
 
 def release(element: etree._Element) -> None:

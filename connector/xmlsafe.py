@@ -1,12 +1,13 @@
 """Safe streaming of SFCC exports: SFCC never writes a DTD, so a DOCTYPE means hostile input.
 
-The connector reads only through `open_iterparse`. It refuses any DOCTYPE or ENTITY declaration
-before parsing, and runs lxml with entity resolution and network access off.
+The connector reads only through `open_iterparse`. lxml runs with entity resolution, DTD loading and
+the network off, and the parser itself decides whether the document has a DTD (`docinfo`, known by the
+root element's first event): so a comment, a processing instruction, padding or another encoding
+(UTF-16) before the DOCTYPE changes nothing, and entities are refused rather than silently dropped.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,31 +27,37 @@ class XmlInputError(ValueError):
         return XmlInputError, (self.path, self.line, self.field, self.message)
 
 
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-
-
-def _reject_declarations(path: Path) -> None:
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    first_element = re.search(rb"<[A-Za-z_]", head)
-    prolog = head[: first_element.start()] if first_element else head
-    found = _DECLARATION.search(prolog)
-    if found:
-        line = prolog.count(b"\n", 0, found.start()) + 1
-        raise XmlInputError(path, line, None, "DOCTYPE/ENTITY declarations are refused")
+def _refuse_dtd(path: Path, element: etree._Element) -> None:
+    """Raise when the parsed document carries a DTD (a DOCTYPE, with or without entities)."""
+    info = element.getroottree().docinfo
+    if info.internalDTD is not None or info.doctype:
+        root = element.getroottree().getroot()
+        raise XmlInputError(path, root.sourceline, None,
+                            "DOCTYPE/ENTITY declarations are refused: a DOCTYPE stands before the root "
+                            f"element <{etree.QName(root).localname}>")
 
 
 def open_iterparse(
     path: Path, events: tuple[str, ...] = ("start", "end"), tag: str | None = None
 ) -> Iterator[tuple[str, etree._Element]]:
     """Iterparse `path` with no DTD, no entities and no network; syntax errors name file and line."""
-    _reject_declarations(path)
     events_iter = etree.iterparse(
         str(path), events=events, tag=tag, resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False,
     )
+    first = True
     try:
-        yield from events_iter
+        for event, element in events_iter:
+            if first:
+                _refuse_dtd(path, element)
+                first = False
+            yield event, element
+        if first and events_iter.root is not None:
+            _refuse_dtd(path, events_iter.root)
     except etree.XMLSyntaxError as error:
-        line = error.lineno if error.lineno else None
-        raise XmlInputError(path, line, None, f"malformed XML: {error.msg}") from None
+        line, message = error.lineno, error.msg
+        if not line:  # iterparse's vaguer "no element found" for, say, an entity used without a DTD: the
+            # real error is the last in its log (which also keeps earlier parses' errors)
+            errors = [entry for entry in error.error_log if entry.level >= etree.ErrorLevels.ERROR]
+            line, message = (errors[-1].line, errors[-1].message) if errors else (None, message)
+        raise XmlInputError(path, line or None, None, f"malformed XML: {message}") from None

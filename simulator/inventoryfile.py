@@ -29,6 +29,8 @@ _RECORD = f"{{{NAMESPACE}}}record"
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?|[+-]?\.\d+")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _HANDLING = frozenset({"none", "preorder", "backorder"})
+# A record has about ten children; this bounds the memory one hostile record can hold.
+MAX_RECORD_ELEMENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[
     list_id: str | None = None
     seen = SkuIndex()  # per list: 8-byte digests, not the id strings, so 1M records stay small
     root_checked = False
+    record: etree._Element | None = None  # the open <record>: its elements stay until it ends
+    count = 0
     for event, element in _events(path):
         if event == "start":
             if not root_checked:
@@ -171,8 +175,17 @@ def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[
                     raise InventoryFileError(path, element.sourceline, (
                         f"root element <{name.localname}> in namespace {name.namespace or '(none)'!r} is not "
                         f"<inventory> in the SFCC inventory namespace {NAMESPACE}"))
+            elif record is not None:
+                count += 1
+                if count > MAX_RECORD_ELEMENTS:
+                    raise InventoryFileError(path, record.sourceline,
+                                             f"<record> holds more than {MAX_RECORD_ELEMENTS:,} elements")
+            elif element.tag == _RECORD:
+                record, count = element, 0
             elif element.tag == _LIST:
                 list_id, seen = None, SkuIndex()
+            continue
+        if record is not None and element is not record:
             continue
         if element.tag == _HEADER:
             list_id = (element.get("list-id") or "").strip()
@@ -182,9 +195,10 @@ def read_inventory(path: Path, profile: Profile, on_issue: OnIssue) -> Iterator[
             if not list_id:
                 raise InventoryFileError(path, element.sourceline,
                                          "record outside a list with a list-id header")
-            record = _verify(_RecordReader(element, list_id, profile, on_issue), seen)
+            record = None
+            verified = _verify(_RecordReader(element, list_id, profile, on_issue), seen)
             _release(element)
-            if record is not None:
-                yield record
-        elif element.tag == _LIST:
-            _release(element)
+            if verified is not None:
+                yield verified
+            continue
+        _release(element)  # a header, a list, or any element unknown here: released all the same
