@@ -15,6 +15,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,8 +45,8 @@ def alert_body(external_business_id: str, folder_url: str, feed_type: str, updat
 
 
 def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float,
-             ca_file: Path | None) -> str | None:
-    """One POST; None when acknowledged, else why not. An untrusted certificate is not worth a retry."""
+             ca_file: Path | None) -> str | dict:
+    """One POST; the answer when acknowledged, else why not. An untrusted certificate is not worth a retry."""
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", **headers})
     try:
@@ -69,27 +70,36 @@ def _attempt(url: str, body: bytes, headers: dict[str, str], timeout: float,
         code = answer.get("code") if isinstance(answer, dict) else None
         message = answer.get("message") if isinstance(answer, dict) else None
         return f"code {code}: {message}"
-    return None
+    return answer
 
 
 def _post(url: str, body: bytes, what: str, timeout: float, headers: dict[str, str] | None = None,
-          ca_file: Path | None = None) -> int:
-    """POST until acknowledged, at most 3 times; returns the attempts used."""
+          ca_file: Path | None = None) -> tuple[int, dict]:
+    """POST until acknowledged, at most 3 times; returns the attempts used and the answer."""
     reasons = []
     for attempt in range(1, ATTEMPTS + 1):
-        reason = _attempt(url, body, headers or {}, timeout, ca_file)
-        if reason is None:
-            return attempt
-        reasons.append(reason)
+        outcome = _attempt(url, body, headers or {}, timeout, ca_file)
+        if isinstance(outcome, dict):
+            return attempt, outcome
+        reasons.append(outcome)
     raise AlertError(f"{what} to {url} failed {ATTEMPTS} times (last: {reasons[-1]})")
 
 
 def notify(tiktok_url: str, external_business_id: str, folder_url: str, feed_type: str,
-           update_type: str, *, timeout: float = 5.0, ca_file: Path | None = None) -> int:
-    """Send one alert, up to 3 attempts; returns the attempts used, raises AlertError if all fail."""
+           update_type: str, *, timeout: float = 5.0, ca_file: Path | None = None,
+           on_job: Callable[[str], None] | None = None) -> int:
+    """Send one alert, up to 3 attempts; returns the attempts used, raises AlertError if all fail.
+
+    `on_job` gets the `data.job_id` of the answer when it has one: the simulator's job for the alert, which
+    `sync --wait` follows. Real TikTok answers no job id."""
     body = alert_body(external_business_id, folder_url, feed_type, update_type)
-    return _post(tiktok_url.rstrip("/") + NOTIFY_PATH, body, f"alert {feed_type}/{update_type}", timeout,
-                 ca_file=ca_file)
+    url = tiktok_url.rstrip("/") + NOTIFY_PATH
+    attempts, answer = _post(url, body, f"alert {feed_type}/{update_type}", timeout, ca_file=ca_file)
+    data = answer.get("data")
+    job_id = data.get("job_id") if isinstance(data, dict) else None
+    if on_job is not None and job_id is not None:
+        on_job(str(job_id))
+    return attempts
 
 
 def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = "",
@@ -124,4 +134,4 @@ def onboard(tiktok_url: str, fields: dict[str, str], external_data_key: str = ""
                                                "website_url", "webdav_url"))
     url = (tiktok_url.rstrip("/") + AUTH_CALLBACK_PATH + "?external_data="
            + base64.b64encode(_compact(external_data)).decode("ascii"))
-    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"}, ca_file)
+    return _post(url, _compact(body), "auth callback", timeout, {"x-debug-refreshconfig": "1"}, ca_file)[0]

@@ -20,6 +20,7 @@ from connector.alert import onboard
 from connector.export import export_full
 from connector.failures import Commands, ExistingFile
 from connector.inventory_export import write_inventory_export
+from connector.jobwait import JobWaitError, describe_failure, wait_for_jobs
 from connector.names import inventory_file_name
 from connector.newfolder import removed_on_failure
 from connector.scan import DEFAULT_LOCALE, SiteInputs
@@ -142,6 +143,11 @@ def main(debug: bool) -> None:
 @click.option("--partial", is_flag=True,
               help="Catalogs are an SFCC delta import (changed products and mode=\"delete\"): apply them "
                    "on top of the last sync instead of replacing it.")
+@click.option("--wait", is_flag=True,
+              help="CI runs against tiktok-sim: wait for the simulator's job of each alert and exit 1 "
+                   "when one failed, printing its issues (real TikTok has no job API).")
+@click.option("--wait-timeout", type=click.FloatRange(0), default=600.0, show_default=True,
+              help="Seconds --wait waits for all the jobs.")
 @_format_option
 def sync(**params: Any) -> None:
     """Write the feeds, drop them on the instance's WebDAV and alert TikTok.
@@ -179,8 +185,29 @@ def sync(**params: Any) -> None:
             syncer.close()
     if new:
         _first_run(settings.state_dir)
+    if params["wait"]:
+        report["jobs"] = _wait(settings, syncer.job_ids, params["wait_timeout"])
     if as_json:
         click.echo(json.dumps(report, indent=1))
+    if any(job["state"] == "failed" for job in report.get("jobs", [])):
+        raise click.ClickException("TikTok Shop failed a job of this sync (see above): fix the cause and "
+                                   "sync again (--full resends every SKU)")
+
+
+def _wait(settings: Settings, job_ids: list[str], timeout: float) -> list[dict]:
+    """The simulator's jobs for this run's alerts as they ended; each failure printed with its issues."""
+    try:
+        jobs = wait_for_jobs(settings.tiktok_url, job_ids, timeout, settings.ca_file)
+    except JobWaitError as error:
+        raise click.ClickException(str(error)) from None
+    for job in jobs:
+        if job["state"] == "failed":
+            for line in describe_failure(job):
+                _echo_err(line)
+        else:
+            _echo_err(f"job {job['id']} ({job['feed_type']}/{job['update_type']}) completed")
+    keys = ("id", "feed_type", "update_type", "state", "error")
+    return [{key: job.get(key) for key in keys} for job in jobs]
 
 
 @main.command()

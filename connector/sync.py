@@ -119,6 +119,7 @@ class Syncer:
         self.dav = WebDavClient(settings.instance, settings.user, settings.password, ca_file=settings.ca_file)
         self.snapshot = Snapshot(settings.state_dir, settings.site_id)
         self.outbox = _Outbox(settings)
+        self.job_ids: list[str] = []  # the simulator's jobs for the alerts sent, for `sync --wait`
 
     def close(self) -> None:
         self.snapshot.close()
@@ -155,7 +156,7 @@ class Syncer:
                 continue
             attempts = notify(self.settings.tiktok_url, self.settings.external_business_id,
                               self.dav.url(alert["folder"]), alert["feed_type"], alert["update_type"],
-                              ca_file=self.settings.ca_file)
+                              ca_file=self.settings.ca_file, on_job=self.job_ids.append)
             manifest["alerts_done"] = index + 1
             self.outbox.save(manifest)
             self.log(f"alerted TikTok: {alert['feed_type']}/{alert['update_type']} "
