@@ -29,6 +29,10 @@ TENANT_DISCONNECTED = 40009
 # The cartridge's connection status: "connected" is `connect == 2` (reference 5.2); 0 is this sim's "not".
 CONNECTED, NOT_CONNECTED = 2, 0
 DISCONNECT_BIZ_TYPE = 3
+# `/api/jobs` pages: a bounded default answer (3,285 jobs were 2.2 MB in one answer), HTTP-like codes.
+JOBS_PAGE, JOBS_PAGE_MAX = 100, 1000
+JOB_STATES = ("queued", "running", "completed", "failed")
+BAD_QUERY = 40000
 
 tiktok_api = Blueprint("tiktok", __name__)
 sim_api = Blueprint("sim", __name__)
@@ -186,7 +190,23 @@ def health():
 
 @sim_api.get("/api/jobs")
 def jobs_list():
-    return jsonify({"jobs": _store().list_jobs()})
+    """One page of jobs, oldest first: `limit` (default JOBS_PAGE, at most JOBS_PAGE_MAX), `cursor` (the
+    previous page's `next_cursor`) and `state`. `next_cursor` is "" on the last page."""
+    limit_text, cursor, state = (request.args.get(name, "") for name in ("limit", "cursor", "state"))
+    if limit_text and not (limit_text.isdigit() and 1 <= int(limit_text) <= JOBS_PAGE_MAX):
+        return _bad_query(f"limit {limit_text!r} is not a whole number from 1 to {JOBS_PAGE_MAX}")
+    if cursor and not cursor.isdigit():
+        return _bad_query(f"cursor {cursor!r} is not one this API gave (a next_cursor)")
+    if state and state not in JOB_STATES:
+        return _bad_query(f"state {state!r} is not one of {', '.join(JOB_STATES)}")
+    limit = int(limit_text or JOBS_PAGE)
+    jobs = _store().list_jobs(limit + 1, int(cursor or 0), state or None)
+    more = len(jobs) > limit
+    return jsonify({"jobs": jobs[:limit], "next_cursor": jobs[limit - 1]["id"] if more else ""})
+
+
+def _bad_query(message: str):
+    return jsonify(envelope(BAD_QUERY, message)), 400
 
 
 @sim_api.get("/api/jobs/<int:job_id>")

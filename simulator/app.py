@@ -14,7 +14,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from simulator.api import sim_api, tiktok_api
 from simulator.auth_api import auth_api
 from simulator.envelope import Refusal, envelope
+from simulator.event_api import event_api
 from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
+from simulator.journal_api import journal_api
 from simulator.product_api import product_api
 from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY, BodyCap
 from simulator.runner import JobRunner
@@ -40,6 +42,8 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
     app.register_blueprint(sim_api)
     app.register_blueprint(product_api)
     app.register_blueprint(auth_api)
+    app.register_blueprint(event_api)
+    app.register_blueprint(journal_api)
 
     @app.errorhandler(Refusal)
     def refused(error: Refusal):

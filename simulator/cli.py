@@ -10,19 +10,34 @@ from typing import Any
 
 import click
 
+from simulator import journal
 from simulator.check import check_command, rules_command
 from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
 from simulator.failures import Commands
 from simulator.job import Limits
+from simulator.requestlimits import DEFAULT_MAX_REQUEST_BODY
 from simulator.rules.profiles import DEFAULT_REGION
 from simulator.runner import log_jobs_to
 from simulator.server import SimServer
 from simulator.tenant import DEFAULT_TENANT_ID
 from simulator.tls import TlsError
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
+from simulator.webhooks import RETRY_S
 
 _PEM = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _seconds_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
+    """`120,1800` -> (120.0, 1800.0): comma-separated seconds, each 0 or more."""
+    try:
+        seconds = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        message = f"{value!r} is not a comma-separated list of seconds (e.g. 120,1800)"
+        raise click.BadParameter(message) from None
+    if any(not 0 <= s < float("inf") for s in seconds):
+        raise click.BadParameter(f"{value!r}: every retry delay must be 0 seconds or more")
+    return seconds
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,6 +81,11 @@ def main(debug: bool) -> None:
 @click.option("--access-token-lifetime", "access_token_lifetime_s", type=click.IntRange(1),
               default=ACCESS_TOKEN_LIFETIME_S, show_default=True,
               help="Seconds an access token lives (TikTok: 7 days); shorten it to test refreshing.")
+@click.option("--journal-size", type=click.IntRange(1), default=journal.DEFAULT_SIZE, show_default=True,
+              help="Requests the journal keeps (GET /_sim/journal); the oldest go first.")
+@click.option("--webhook-retry", "webhook_retry_s", callback=_seconds_list,
+              default=",".join(f"{s:g}" for s in RETRY_S), show_default=True,
+              help="Seconds before each retry of a failed webhook delivery (TikTok's schedule by default).")
 @click.option("--tls", is_flag=True, envvar="TIKTOK_SIM_TLS",
               help="Serve https with a CA and certificate made on first start under <data-dir>/tls/ (kept).")
 @click.option("--tls-cert", type=_PEM, envvar="TIKTOK_SIM_TLS_CERT",
@@ -87,6 +107,8 @@ def main(debug: bool) -> None:
               help="Longest feed line; a longer one is a row error, skipped unread.")
 @click.option("--keep-uploads", type=click.IntRange(0), default=Limits.keep_uploads, show_default=True,
               help="Jobs whose raw files stay under <data-dir>/uploads/.")
+@click.option("--max-request-body", type=click.IntRange(1), default=DEFAULT_MAX_REQUEST_BODY,
+              show_default=True, help="Largest API request body (bytes); a larger one gets 413 unread.")
 def serve_command(
     data_dir: Path,
     host: str,

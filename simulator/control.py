@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from simulator import journal
 from simulator.faults import Faults
 from simulator.store import Store
 
@@ -75,6 +76,7 @@ def reset(store: Store, faults: Faults, dav_root: Path, uploads: Path, tenant: s
                      () if tenant is None else (tenant,))
     faults.clear(tenant)
     if tenant is None:
+        journal.of(store).clear()
         _empty_folder(uploads)
         _empty_folder(dav_root)
     else:

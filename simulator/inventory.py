@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from simulator import webhooks
 from simulator.inventoryfile import InventoryFileError, InventoryRecord, read_inventory
 from simulator.job import JobContext, PickedFile
 from simulator.rules.issues import Issue, Tally, make_issue
@@ -102,6 +103,7 @@ def integrate(ctx: JobContext) -> None:
     """Apply every verified record of known SKUs in one transaction; the last record of a SKU wins."""
     tenant = ctx.tenant.id
     with ctx.store.transaction() as conn:
+        stock_changes = webhooks.StockChanges(conn, tenant, ctx.job_id)
         applied = conn.execute(
             "INSERT INTO stock (tenant, sku_id, warehouse_id, list_id, quantity, handling,"
             " preorder_allocation,"
@@ -114,6 +116,7 @@ def integrate(ctx: JobContext) -> None:
             " in_stock_date = excluded.in_stock_date, updated_at = excluded.updated_at",
             (tenant, time.time(), ctx.job_id, tenant),
         ).rowcount
+        stock_changes.queue()
         mark_processed(conn, tenant, ctx.job_id, ctx.files)
     ctx.report["applied"] = applied
     ctx.count("applied", applied)

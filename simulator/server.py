@@ -19,6 +19,7 @@ from types import TracebackType
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from simulator import journal
 from simulator.app import create_app
 from simulator.control_api import ControlPlane
 from simulator.control_api import install as install_control
@@ -36,6 +37,7 @@ from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
 from simulator.tls import ServerCertificate, TlsError, client_context, local_certificate, own_certificate
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
+from simulator.webhooks import RETRY_S, WebhookSender
 
 STARTUP_TIMEOUT_S = 15.0
 # How often cheroot's accept loop wakes, so how late it notices a stop; cheroot's own choice on Windows.
@@ -64,6 +66,8 @@ class SimServer:
         tls_cert: Path | None = None,
         tls_key: Path | None = None,
         ca_file: Path | None = None,
+        journal_size: int = journal.DEFAULT_SIZE,
+        webhook_retry_s: tuple[float, ...] = RETRY_S,
         limits: Limits | None = None,
         max_request_body: int = DEFAULT_MAX_REQUEST_BODY,
     ) -> None:
@@ -88,6 +92,9 @@ class SimServer:
         self._thread: threading.Thread | None = None
         self.store: Store | None = None
         self.runner: JobRunner | None = None
+        self.journal = journal.Journal(journal_size)  # of every request in or out (docs/control-api.md)
+        self.webhook_retry_s = webhook_retry_s
+        self.sender: WebhookSender | None = None
         self.clock: ReviewClock | None = None
 
     @property
@@ -133,10 +140,15 @@ class SimServer:
         self.clock = ReviewClock(self.store)
         guard = None if _loopback(self.host) else (self.dav_user, self.dav_password)
         install_control(app, ControlPlane(impex_root(self.data_dir), self.runner.uploads, self.clock, guard))
-        dispatcher = wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app})
+        journal.attach(self.store, self.journal)
+        dispatcher = journal.middleware(
+            wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app}), self.journal, skip=("/_sim/",),
+            no_json=(DAV_MOUNT,),
+        )
         self._server = wsgi.Server(
             (self.host, self.port), dispatcher, numthreads=WORKER_THREADS, server_name="tiktok-sim"
         )
+        self.sender = WebhookSender(self.store, self.app_key, self.app_secret, self.webhook_retry_s, trust)
         # stop() returns only once the accept loop has noticed it, and the loop looks once per
         # select() wait of `expiration_interval` (0.5 s by default): that wait was most of every stop.
         self._server.expiration_interval = ACCEPT_POLL_S
@@ -159,6 +171,7 @@ class SimServer:
         self.runner.start()  # re-queued jobs go first; their PROPFIND waits in the listen backlog
         self._thread = threading.Thread(target=self._server.serve, name="tiktok-sim-http", daemon=True)
         self._thread.start()
+        self.sender.start()
         try:
             self._wait_healthy(trust)
         except BaseException:
@@ -191,11 +204,13 @@ class SimServer:
             self._thread.join(10)
         if self.runner is not None:
             self.runner.stop()
+        if self.sender is not None:
+            self.sender.stop()
         if self.clock is not None:
             self.clock.stop()
         if self.store is not None:
             self.store.close()
-        self._server = self._thread = self.runner = self.clock = self.store = None
+        self._server = self._thread = self.runner = self.clock = self.sender = self.store = None
 
     def __enter__(self) -> SimServer:
         self.start()

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from simulator import webhooks
+
 # TikTok's product statuses, as the product search filters on them; the shop moves products between four.
 PRODUCT_STATUSES = (
     "DRAFT",
@@ -69,7 +71,7 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
             (tenant, *(c.item_group_id for c in changes)),
         )
     }
-    moved: list[tuple[str, str, str]] = []
+    moved: list[webhooks.Move] = []
     created: list[tuple[str, str, str, str, float, float]] = []
     updates: list[tuple[str, str, str | None, str | None, str | None, float, str, str]] = []
     for change in changes:
@@ -85,7 +87,7 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
         fields = (change.title, change.reasons, change.warnings)
         updates.append((change.target, audit, *fields, now, tenant, change.item_group_id))
         if status != change.target:
-            moved.append((change.item_group_id, change.target, audit))
+            moved.append((change.item_group_id, change.target, audit, status, old_audit))
     # each statement touches only its own product, so batching them keeps the per-change order's outcome
     conn.executemany(
         "INSERT INTO products (tenant, item_group_id, title, status, audit_status, created_at,"
@@ -98,10 +100,11 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
         " updated_at = ? WHERE tenant = ? AND item_group_id = ?",
         updates,
     )
+    webhooks.queue_moves(conn, tenant, moved)
     conn.executemany(
         "INSERT INTO status_history (tenant, item_group_id, status, audit_status, job_id, at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [(tenant, group, status, audit, job_id, now) for group, status, audit in moved],
+        [(tenant, group, status, audit, job_id, now) for group, status, audit, *_ in moved],
     )
     return len(moved)
 
@@ -109,12 +112,16 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
 def write_history(
     conn: sqlite3.Connection, tenant: str, job_id: int, changes: Iterable[tuple[tuple[str, str], dict]]
 ) -> None:
-    """One history entry per (file, product): what that file changed in that product."""
+    """One history entry per (file, product): what that file changed in that product; a live product's
+    changes are also a type 15 webhook."""
     now = time.time()
+    information = webhooks.InformationChanges(conn, tenant)
     conn.executemany(
         "INSERT INTO history (tenant, item_group_id, job_id, file, at, change) VALUES (?, ?, ?, ?, ?, ?)",
-        ((tenant, group, job_id, file, now, json.dumps(change)) for (file, group), change in changes),
+        ((tenant, group, job_id, file, now, json.dumps(change))
+         for (file, group), change in information.watch(changes)),
     )
+    information.queue()
 
 
 class RemoteFileId(Protocol):

@@ -93,6 +93,18 @@ CREATE TABLE IF NOT EXISTS status_history (
     audit_status TEXT NOT NULL, job_id INTEGER NOT NULL, at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_history_group ON status_history (tenant, item_group_id);
+-- webhooks: each shop's address per event type, and the outbox the shop's changes queue events in,
+-- in their own transaction (webhooks.py); the sender deletes an event once it is delivered
+CREATE TABLE IF NOT EXISTS webhooks (
+    tenant TEXT NOT NULL, event_type TEXT NOT NULL, address TEXT NOT NULL, created_at REAL NOT NULL,
+    updated_at REAL NOT NULL, PRIMARY KEY (tenant, event_type)
+);
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, address TEXT NOT NULL, type INTEGER NOT NULL,
+    notification_id TEXT NOT NULL, timestamp INTEGER NOT NULL, data TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'queued'
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (state, due_at);
 -- review modes and the outcomes a delayed or manual review holds back (moderation.py)
 CREATE TABLE IF NOT EXISTS review_modes (
     tenant TEXT PRIMARY KEY, mode TEXT NOT NULL, delay_s REAL NOT NULL DEFAULT 0
@@ -253,8 +265,12 @@ class Store:
         row = self.registry().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job_dict(row) if row else None
 
-    def list_jobs(self) -> list[dict[str, Any]]:
-        return [_job_dict(row) for row in self.registry().execute("SELECT * FROM jobs ORDER BY id")]
+    def list_jobs(self, limit: int, after: int = 0, state: str | None = None) -> list[dict[str, Any]]:
+        """At most `limit` jobs with an id above `after`, oldest first; only jobs in `state` when given."""
+        where, args = ("id > ? AND state = ?", (after, state)) if state else ("id > ?", (after,))
+        sql = f"SELECT * FROM jobs WHERE {where} ORDER BY id LIMIT ?"
+        rows = self.registry().execute(sql, (*args, limit))
+        return [_job_dict(row) for row in rows]
 
     def unfinished_jobs(self) -> list[int]:
         rows = self.registry().execute("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id")

@@ -226,7 +226,7 @@ def test_an_expired_token_is_refused(tmp_path: Path) -> None:
 
 def test_unknown_paths_and_methods_answer_tiktoks_envelope(partner: PartnerClient) -> None:
     """A made-up path is 404/36009009 even with a fake app_key: no path, no credential check."""
-    for path in ("/product/202309/nothing", "/event/202309/webhooks", "/nothing"):
+    for path in ("/product/202309/nothing", "/event/202309/nothing", "/nothing"):
         refused(partner.call("GET", path, {"app_key": "fake"}), 404, 36009009, "Invalid path")
     refused(partner.call("DELETE", SHOPS, partner.signed_query(SHOPS)), 405, 36009010, "Invalid method")
 
