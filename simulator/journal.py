@@ -193,14 +193,27 @@ class _CountingInput:
 
 
 class _Answer:
-    """The app's response iterable; journals the request once the server closes it (the body was sent)."""
+    """The app's response iterable. It journals the request just before it hands over the answer's last
+    chunk, so a client that got the whole answer finds the entry; or at close, if the answer broke off."""
 
     def __init__(self, body: Iterable[bytes], finish: Callable[[], None]) -> None:
         self._body = body
-        self._finish = finish
+        self._finish: Callable[[], None] | None = finish
+
+    def _done(self) -> None:
+        finish, self._finish = self._finish, None
+        if finish is not None:
+            finish()
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
+        chunks = iter(self._body)
+        held = next(chunks, None)
+        for chunk in chunks:
+            yield held  # type: ignore[misc]  # not None: the loop runs only after a first chunk
+            held = chunk
+        self._done()
+        if held is not None:
+            yield held
 
     def close(self) -> None:
         try:
@@ -208,7 +221,7 @@ class _Answer:
             if close is not None:
                 close()
         finally:
-            self._finish()
+            self._done()
 
 
 def middleware(app: WsgiApp, journal: Journal, skip: tuple[str, ...], no_json: tuple[str, ...]) -> WsgiApp:
