@@ -22,11 +22,12 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
 
-from simulator import xmlsafe
+from simulator import faults, xmlsafe
 from simulator.job import JobContext, JobFailed, PickedFile
 from simulator.shop import is_processed
 from simulator.tenant import ForeignUrl, check_folder_url, origin
@@ -133,11 +134,29 @@ def _timestamp(http_date: str | None) -> float:
 Exchange = tuple[http.client.HTTPConnection, http.client.HTTPResponse]
 
 
+class _InjectedAnswer:
+    """What a fault armed on `pickup` answers instead of the host (docs/control-api.md): its HTTP error."""
+
+    def __init__(self, status: int, fault_id: int) -> None:
+        self.status, self.reason = status, f"(injected fault {fault_id})"
+
+    def read(self, *_: int) -> bytes:
+        return b""
+
+    def getheader(self, _: str, default: str | None = None) -> str | None:
+        return default
+
+
 def _send(ctx: JobContext, method: str, path: str, body: bytes | None = None,
           headers: dict[str, str] | None = None) -> Exchange:
     """The one way pickup calls the tenant's host: the request sent, its answer's head read. The caller
     reads the body and closes the connection."""
+    fault = faults.of(ctx.store).take("pickup", ctx.tenant.id)
+    if fault is not None:
+        fault.stall()
     conn = _connection(ctx)
+    if fault is not None and fault.http_status:
+        return conn, cast(http.client.HTTPResponse, _InjectedAnswer(fault.http_status, fault.id))
     try:
         conn.request(method, path, body=body, headers={**_headers(ctx), **(headers or {})})
         return conn, conn.getresponse()
