@@ -178,7 +178,8 @@ def _lines(path: Path, on_issue: OnIssue, max_line: int) -> Iterator[tuple[int, 
             text = decode_line(path, number, raw, max_line)
             if isinstance(text, LineError):
                 if number == 1:
-                    raise FeedFileError(path, number, f"the first line is {text.message}: not a UTF-8 feed")
+                    raise FeedFileError(path, number, f"the first line is {text.message}, so it is no header "
+                                                      "and the file no feed")
                 on_issue(text.issue(raw))
                 continue
             if text.endswith("\r\n"):
@@ -261,11 +262,14 @@ def read_delete_feed(
     if kind in ("product", "inventory"):
         raise FeedFileError(path, None, f"not a delete feed: {describe_content(path, kind)}")
     with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+        if head.startswith(_UTF16_BOMS) or _binary(head):
+            line = head.count(b"\n", 0, max(head.find(b"\x00"), 0)) + 1
+            raise FeedFileError(path, line, f"{describe_content(path, None)}: not a delete feed")
+        handle.seek(0)
         for number, raw in physical_lines(handle, max_line):
             text = decode_line(path, number, raw, max_line)
             if isinstance(text, LineError):
-                if number == 1 and raw is not None and (raw.startswith(_UTF16_BOMS) or b"\x00" in raw):
-                    raise FeedFileError(path, number, f"{describe_content(path, None)}: not a delete feed")
                 on_issue(text.issue(raw))
                 continue
             if not text.endswith("\n"):

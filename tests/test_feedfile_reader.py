@@ -93,8 +93,12 @@ def test_files_that_are_no_product_feed_raise_with_the_reason(tmp_path: Path) ->
     assert (caught.value.line, caught.value.path) == (1, str(utf16))
     nul_header = tmp_path / "nul.txt"
     nul_header.write_bytes(b"sku_id|title\x00|description\n")
-    with pytest.raises(FeedFileError, match=r"nul.txt:1: the first line is binary data"):
+    with pytest.raises(FeedFileError, match=r"nul.txt:1: the first line is binary data \(NUL byte\), so"):
         _read(nul_header)
+    one_line = tmp_path / "one-line.txt"
+    one_line.write_bytes(b"x" * 5000)
+    with pytest.raises(FeedFileError, match=r"one-line.txt:1: the first line is longer than 4096 bytes"):
+        list(read_product_feed(one_line, lambda issue: None, max_line=4096))
 
 
 def test_an_unreadable_row_is_skipped_and_named_the_rest_is_read(tmp_path: Path) -> None:
@@ -132,8 +136,10 @@ def test_delete_feed_reader(tmp_path: Path) -> None:
 
 def test_delete_feed_bad_lines_are_skipped_and_a_cut_last_line_is_never_applied(tmp_path: Path) -> None:
     path = tmp_path / "delete-feed-RefArch-20240315141531.txt"
-    path.write_bytes(b"PX-1\nPX-\x002\n\xffPX-3\nPX-4\nPX-16")
+    good = [f"OK-{n}".encode() for n in range(20)]  # one NUL row among many is a bad row, not a binary file
+    path.write_bytes(b"\n".join([b"PX-1", b"PX-\x002", b"\xffPX-3", b"PX-4", *good, b"PX-16"]))
     issues: list = []
-    assert list(read_delete_feed(path, issues.append)) == [(1, "PX-1"), (4, "PX-4")]
+    ids = list(read_delete_feed(path, issues.append))
+    assert ids[:2] == [(1, "PX-1"), (4, "PX-4")] and len(ids) == 22 and (25, "PX-16") not in ids
     assert [(i.code, i.line) for i in issues] == [
-        ("FILE_ROW_BINARY", 2), ("FILE_ROW_NOT_UTF8", 3), ("DELETE_ID_UNTERMINATED", 5)]
+        ("FILE_ROW_BINARY", 2), ("FILE_ROW_NOT_UTF8", 3), ("DELETE_ID_UNTERMINATED", 25)]
