@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from simulator.per_store import PerStore
 
 TARGETS = ("alert", "auth_callback", "product_api", "token", "pickup", "webhook")
 # The simulator's own outbound calls: a fault makes the far side answer an HTTP error, never a TikTok code.
@@ -130,14 +131,5 @@ class Faults:
         return dropped
 
 
-_OF: weakref.WeakKeyDictionary[object, Faults] = weakref.WeakKeyDictionary()
-_OF_LOCK = threading.Lock()
-
-
-def of(store: object) -> Faults:
-    """The faults of the simulator that owns `store`: job steps and the webhook sender get only the store."""
-    with _OF_LOCK:
-        found = _OF.get(store)
-        if found is None:
-            found = _OF[store] = Faults()
-        return found
+# The faults of the simulator that owns a store: job steps and the webhook sender get only the store.
+of: PerStore[Faults] = PerStore(Faults)
