@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
 
-from simulator import faults, xmlsafe
+from simulator import faults, journal, xmlsafe
 from simulator.job import JobContext, JobFailed, PickedFile
 from simulator.shop import is_processed
 from simulator.tenant import ForeignUrl, check_folder_url, origin
@@ -154,7 +154,7 @@ def _send(ctx: JobContext, method: str, path: str, body: bytes | None = None,
     fault = faults.of(ctx.store).take("pickup", ctx.tenant.id)
     if fault is not None:
         fault.stall()
-    conn = _connection(ctx)
+    conn = journal.watch(_connection(ctx), journal.of(ctx.store))  # each call sent is an outbound entry
     if fault is not None and fault.http_status:
         return conn, cast(http.client.HTTPResponse, _InjectedAnswer(fault.http_status, fault.id))
     try:

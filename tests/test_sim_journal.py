@@ -56,6 +56,15 @@ def test_a_sync_is_journaled_in_order_with_its_bodies_counted(client: Client) ->
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
 
 
+def test_pickup_calls_are_journaled_outbound(client: Client) -> None:
+    client.drop_feed([row("A1", "GOOD")])
+    assert client.run()["state"] == "completed"
+    outbound = journal(client, "?direction=outbound")
+    assert [e["method"] for e in outbound] == ["PROPFIND", "GET"]
+    assert all(e["headers"]["Authorization"] == "***" and e["status"] in (200, 207) for e in outbound)
+    assert outbound[0]["host"] == client.server.base_url.split("://")[1]
+
+
 def test_filters_since_and_clear(client: Client) -> None:
     client.drop_feed([row("A1", "GOOD")])
     assert client.run()["state"] == "completed"
