@@ -32,11 +32,16 @@ def dav() -> Iterator[LyingDav]:
 def sim(tmp_path: Path, dav: LyingDav) -> Iterator[Client]:
     """The simulator, with its default tenant onboarded onto the lying host."""
     with running(tmp_path / "sim", limits=LIMITS) as client:
-        signed = external_data(client.server.external_business_id, client.server.external_data_key)
-        body = callback_body(client.server.external_business_id, dav.url, "merchant", "key")
-        status, answer = call(client.server.base_url, "POST", AUTH_CALLBACK, signed, body)
-        assert (status, answer["code"]) == (200, 0), answer
+        onboard(client, dav)
         yield client
+
+
+def onboard(client: Client, dav: LyingDav) -> None:
+    """Move the simulator's default tenant onto the lying host, as the cartridge's auth callback does."""
+    signed = external_data(client.server.external_business_id, client.server.external_data_key)
+    body = callback_body(client.server.external_business_id, dav.url, "merchant", "key")
+    status, answer = call(client.server.base_url, "POST", AUTH_CALLBACK, signed, body)
+    assert (status, answer["code"]) == (200, 0), answer
 
 
 def run(sim: Client, dav: LyingDav, update_type: str = "update") -> dict:
@@ -115,9 +120,7 @@ def test_a_file_over_the_download_limit_is_recorded_failed_and_not_fetched_again
     tmp_path: Path, dav: LyingDav
 ) -> None:
     with running(tmp_path / "small", limits=Limits(settle_s=0.05, max_download=2000)) as client:
-        signed = external_data(client.server.external_business_id, client.server.external_data_key)
-        body = callback_body(client.server.external_business_id, dav.url, "merchant", "key")
-        assert call(client.server.base_url, "POST", AUTH_CALLBACK, signed, body)[1]["code"] == 0
+        onboard(client, dav)
         dav.put(FEED, feed(HUNDRED))
         job = run(client, dav)
         assert job["state"] == "failed", job
