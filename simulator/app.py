@@ -30,10 +30,8 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
                max_request_body: int = DEFAULT_MAX_REQUEST_BODY) -> Flask:
     """The app over one store; handlers reach the store, runner and keys through `app.extensions["sim"]`.
 
-    A body over `max_request_body` is refused unread (`requestlimits.BodyCap`; MAX_CONTENT_LENGTH for
-    a chunked one)."""
+    A body over `max_request_body` is refused unread (`requestlimits.BodyCap`)."""
     app = Flask("simulator")
-    app.config["MAX_CONTENT_LENGTH"] = max_request_body
     app.wsgi_app = BodyCap(app.wsgi_app, max_request_body)  # type: ignore[method-assign]
     app.json.sort_keys = False
     app.extensions["sim"] = {"store": store, "runner": runner, "external_data_key": external_data_key}

@@ -3,8 +3,9 @@
 Two WSGI-level pieces, so a refusal never costs the memory or time of the body it refuses:
 
 - `BodyCap` wraps the TikTok app (`create_app`): a request whose declared body is over the cap is
-  answered 413 in TikTok's JSON envelope before anything reads it (Flask's MAX_CONTENT_LENGTH catches
-  a chunked body that grows past the cap while it is read).
+  answered 413 in TikTok's JSON envelope before anything reads it; a chunked one is cut off with the
+  same 413 as soon as it grows past the cap. (Flask's MAX_CONTENT_LENGTH silently truncates a chunked
+  body at the cap instead.)
 - `ClosingGateway` is cheroot's WSGI gateway, except that when the application answers before reading
   a large request body (a 401 to a 1 GB PUT), the connection is closed. cheroot's own gateway keeps
   the connection and reads the unread rest of the body in one `read()` first: a 1 GB body became 1 GB
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cheroot import wsgi
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from simulator.envelope import envelope
 
@@ -31,8 +33,13 @@ DRAIN_LIMIT = 1 << 20
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def _over(size: str, max_bytes: int) -> str:
+    return f"the body is {size} bytes, over the limit of {max_bytes} (tiktok-sim serve --max-request-body)"
+
+
 class BodyCap:
-    """Refuse a request declaring more than `max_bytes` of body with 413 and the envelope, unread."""
+    """Refuse a request declaring more than `max_bytes` of body with 413 and the envelope, unread; a
+    chunked body (no declared length) is cut off with the same 413 once it grows past the cap."""
 
     def __init__(self, app: WsgiApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -40,13 +47,41 @@ class BodyCap:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         declared = (environ.get("CONTENT_LENGTH") or "").strip()
         if declared.isdigit() and int(declared) > self.max_bytes:
-            message = (f"Request Entity Too Large: the body is {declared} bytes, over the limit of "
-                       f"{self.max_bytes} (tiktok-sim serve --max-request-body)")
+            message = f"Request Entity Too Large: {_over(declared, self.max_bytes)}"
             body = json.dumps(envelope(TOO_LARGE, message)).encode()
             start_response("413 Request Entity Too Large", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if not declared:
+            environ["wsgi.input"] = _CappedInput(environ["wsgi.input"], self.max_bytes)
         return self.app(environ, start_response)
+
+
+class _CappedInput:
+    """wsgi.input that raises 413 (answered in the envelope by the app) past `max_bytes`."""
+
+    def __init__(self, stream: Any, max_bytes: int) -> None:
+        self.stream, self.max_bytes, self.room = stream, max_bytes, max_bytes
+
+    def _count(self, data: bytes) -> bytes:
+        self.room -= len(data)
+        if self.room < 0:
+            raise RequestEntityTooLarge(_over(f"more than {self.max_bytes}", self.max_bytes))
+        return data
+
+    def _size(self, size: int | None) -> int:
+        return self.room + 1 if size is None or size < 0 else min(size, self.room + 1)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._count(self.stream.read(self._size(size)))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._count(self.stream.readline(self._size(size)))
+
+    def readinto(self, buffer: bytearray) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class ClosingGateway(wsgi.Gateway_10):
@@ -54,6 +89,8 @@ class ClosingGateway(wsgi.Gateway_10):
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         write = super().start_response(status, headers, exc_info)
-        if (getattr(self.req.rfile, "remaining", 0) or 0) > DRAIN_LIMIT:
+        rfile = self.req.rfile
+        if (getattr(rfile, "remaining", 0) or 0) > DRAIN_LIMIT or (
+                self.req.chunked_read and not getattr(rfile, "closed", True)):  # a chunked body left unread
             self.req.close_connection = True
         return write
