@@ -16,11 +16,12 @@ import json
 import re
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
+
+from simulator.per_store import PerStore
 
 DEFAULT_SIZE = 1000
 JSON_CAP = 64 * 1024
@@ -141,23 +142,10 @@ def _ms_since(clock: float) -> float:
 
 # --- the journal of each simulator -----------------------------------------------------------------------
 
-_OF: weakref.WeakKeyDictionary[object, Journal] = weakref.WeakKeyDictionary()
-_OF_LOCK = threading.Lock()
-
-
-def attach(owner: object, journal: Journal) -> None:
-    """Make `journal` the one `of(owner)` answers: the server attaches its journal to its store."""
-    with _OF_LOCK:
-        _OF[owner] = journal
-
-
-def of(owner: object) -> Journal:
-    """The journal attached to `owner`; a private one when none was (a store used without a server)."""
-    with _OF_LOCK:
-        journal = _OF.get(owner)
-        if journal is None:
-            journal = _OF[owner] = Journal()
-        return journal
+# The journal of the simulator that owns a store (`of(store)`): pickup and the webhook sender get only the
+# store. The server attaches its own; a store used without a server gets a private one.
+of: PerStore[Journal] = PerStore(Journal)
+attach = of.attach
 
 
 # --- inbound: WSGI middleware ------------------------------------------------------------------------------
