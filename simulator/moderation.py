@@ -149,9 +149,11 @@ def next_due(store: Store) -> float | None:
 
 
 def held_count(store: Store, tenant: str | None = None) -> int:
-    """How many products wait for a held outcome, of one tenant or of all."""
-    sql = "SELECT COUNT(*) FROM held_reviews" + ("" if tenant is None else " WHERE tenant = ?")
-    return store.connection().execute(sql, () if tenant is None else (tenant,)).fetchone()[0]
+    """How many products wait for a held outcome, of one tenant or of all (a held product deleted since
+    waits for nothing: its hold is dropped when next looked at)."""
+    sql = ("SELECT COUNT(*) FROM held_reviews h JOIN products p USING (tenant, item_group_id)"
+           " WHERE p.status = ?" + ("" if tenant is None else " AND h.tenant = ?"))
+    return store.connection().execute(sql, (PENDING,) if tenant is None else (PENDING, tenant)).fetchone()[0]
 
 
 def _by_hand(store: Store, product_id: str, target: str, reasons: list[dict[str, Any]]) -> dict[str, Any]:

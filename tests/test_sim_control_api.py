@@ -169,6 +169,18 @@ def test_approving_a_product_that_is_not_pending_answers_409_with_its_status(sim
     assert statuses(sim) == {"G1": "ACTIVATE"}
 
 
+def test_a_held_product_deleted_meanwhile_waits_for_nothing(sim: Client) -> None:
+    data(sim.api("PUT", "/_sim/review", {"mode": "manual"}))
+    sim.drop_feed([row("S1", "G1"), row("S2", "G2")])
+    sim.run()
+    sim.drop(PRODUCT_FOLDER, "delete-feed-RefArch-20261127101500.txt", b"S1\n")
+    assert sim.run("product", "delete")["state"] == "completed"
+    assert statuses(sim) == {"G1": "DELETED", "G2": "PENDING"}
+    assert data(sim.api("GET", "/_sim/review"))["held"] == 1
+    answer = refused(sim.api("POST", f"/_sim/products/{sim.product('G1')['id']}/approve"), 409, "DELETED")
+    assert answer["data"]["status"] == "DELETED"
+
+
 @pytest.mark.parametrize(("body", "words"), [
     ({}, ("'reasons'",)),
     ({"reasons": []}, ("'reasons'",)),
