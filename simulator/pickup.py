@@ -276,7 +276,8 @@ def _settled(ctx: JobContext, new: list[RemoteFile]) -> list[RemoteFile]:
     the first that did not (later files wait too, so files still apply in order). Waits up to
     `settle_max_s` for files still being written; those left are for a later alert."""
     limits = ctx.limits
-    if (limits.atomic_origin and origin(ctx.url) == origin(limits.atomic_origin)) or limits.settle_s <= 0:
+    atomic = bool(limits.atomic_origin) and origin(ctx.url) == origin(limits.atomic_origin)
+    if not new or atomic or limits.settle_s <= 0:
         return new
     deadline = time.monotonic() + limits.settle_max_s
     before = {e.href: e for e in new}
