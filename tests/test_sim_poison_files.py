@@ -4,6 +4,7 @@ itself."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +97,22 @@ def test_a_malformed_inventory_file_fails_once_and_the_next_one_applies(client: 
     assert job["state"] == "completed" and job["report"]["applied"] == 1, job
     (sku,) = client.product("A")["skus"]
     assert sku["inventory"][0]["quantity"] == 5
+
+
+def test_a_data_folder_from_before_failure_marks_takes_them(tmp_path: Path) -> None:
+    """A shop.sqlite3 whose processed_files has no failure column gains it at start, keeping its rows."""
+    data = tmp_path / "old"
+    data.mkdir()
+    old = sqlite3.connect(data / "shop.sqlite3")
+    old.execute("CREATE TABLE processed_files (tenant TEXT NOT NULL, href TEXT NOT NULL, size INTEGER,"
+                " etag TEXT, job_id INTEGER NOT NULL, processed_at REAL NOT NULL)")
+    old.execute("INSERT INTO processed_files VALUES ('sfcc-sim-tenant', '/x', 1, NULL, 1, 0)")
+    old.commit()
+    old.close()
+    with running(data) as client:
+        client.drop(PRODUCT_FOLDER, POISON, POISONS["binary"])
+        assert client.run()["state"] == "failed"
+        rows = client.server.store.connection().execute(
+            "SELECT href, failure FROM processed_files ORDER BY rowid").fetchall()
+        assert rows[0][0] == "/x" and rows[0][1] is None
+        assert rows[1][0].endswith(POISON) and rows[1][1].startswith(f"{POISON}:1: ")
