@@ -3,6 +3,7 @@ exits 1 when one failed, printing its issues; `tiktok-sim serve` logs each step 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from support.connector_servers import DAV_PASSWORD, DAV_USER, AlertServer, DavServer
 from support.net import basic_auth, request
 from support.sfcc import MOUNT, PRODUCT_FOLDER, write_catalog, write_pricebook
+from support.simulator_client import feed, row
 from support.waiting import wait_for
 
 from connector.cli import main as connector_main
@@ -24,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 class Serve:
     """`tiktok-sim serve` in its own process, its console collected line by line."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *options: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from simulator.cli import main; main()", "serve", "--data-dir",
-             str(data_dir), "--port", "0", "--dav-user", "merchant", "--dav-password", "access-key"],
+             str(data_dir), "--port", "0", "--dav-user", "merchant", "--dav-password", "access-key",
+             *options],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -98,3 +101,31 @@ def test_sync_wait_with_no_job_to_follow_passes(
         "--instance", dav.url, "--user", DAV_USER, "--password", DAV_PASSWORD, "--tiktok-url", alerts.url,
         "--state-dir", str(tmp_path / "state"), "--wait"])
     assert result.exit_code == 0, result.output
+
+
+def _finished(server: Serve, job_id: str) -> dict | None:
+    job = json.loads(request("GET", f"{server.url}/api/jobs/{job_id}")[1])
+    return job if job["state"] in ("completed", "failed") else None
+
+
+def test_serve_options_reach_the_jobs(tmp_path: Path) -> None:
+    """--max-line-bytes and --keep-uploads, given on the command line, are what the jobs apply."""
+    server = Serve(tmp_path / "sim", "--max-line-bytes", "2048", "--keep-uploads", "1")
+    try:
+        code, output = _sync(tmp_path, server)
+        assert code == 0, output
+        long_row = row("LONG", "LONG", description="d" * 3000)
+        name = "tiktok-feed-RefArch-20300101000000-en_US.txt"
+        status, _ = request("PUT", f"{server.url}{MOUNT}/{PRODUCT_FOLDER}/{name}", feed([long_row]),
+                            basic_auth("merchant", "access-key"))
+        assert status in (201, 204)
+        _, answer = request("POST", server.url + "/tbp/v2.0/feed/download/", json.dumps({
+            "business_platform": "SALESFORCE", "external_business_id": "sfcc-sim-tenant",
+            "params": {"url": f"{server.url}{MOUNT}/{PRODUCT_FOLDER}", "feed_type": "product",
+                       "update_type": "update"}}).encode(), {"Content-Type": "application/json"})
+        job_id = json.loads(answer)["data"]["job_id"]
+        job = wait_for(lambda: _finished(server, job_id), f"job {job_id} to end")
+        assert "FILE_ROW_TOO_LONG" in {issue["code"] for issue in job["issues"]}, job
+        assert [folder.name for folder in (tmp_path / "sim" / "uploads").iterdir()] == [job_id]
+    finally:
+        server.stop()
