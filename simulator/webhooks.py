@@ -193,8 +193,11 @@ class InformationChanges:
 
     def _noted(self, changes: Iterable[HistoryEntry]) -> Iterator[HistoryEntry]:
         for key, change in changes:
-            names = {CHANGED_FIELDS.get(name, "others") for name in change.get("fields", [])}
-            self._fields.setdefault(key[1], set()).update(names)
+            # a removed SKU is no information change: a product left with none is told by type 5, DELETED
+            fields = [name for name in change.get("fields", []) if name != "deleted"]
+            names = {CHANGED_FIELDS.get(name, "others") for name in fields}
+            if names:
+                self._fields.setdefault(key[1], set()).update(names)
             yield key, change
 
     def queue(self) -> None:

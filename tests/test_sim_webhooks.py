@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from support.partner import PartnerClient
-from support.sfcc import INVENTORY_FOLDER, inventory_xml
+from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER, inventory_xml
 from support.simulator_client import Client, row, running
 from support.waiting import wait_for
 from support.webhook_receiver import WebhookReceiver
@@ -245,3 +245,18 @@ def test_an_injected_fault_fails_deliveries_without_calling_the_receiver(
     attempts = _attempts(client, 3)
     assert [a["status"] for a in attempts] == [503, 503, 200]
     assert all("injected fault" in a["error"] for a in attempts[:2])
+
+
+def test_a_deleted_product_is_a_status_change(client: Client, receiver: WebhookReceiver) -> None:
+    client.drop_feed([row("A1", "GOOD"), row("A2", "GOOD")])
+    assert client.run()["state"] == "completed"
+    product_id = int(client.product("GOOD")["id"])
+    subscribe(client, receiver.url, *PRODUCT_EVENTS)
+    client.drop(PRODUCT_FOLDER, "delete-feed-RefArch-20261126120000.txt", b"A1\n")
+    assert client.run("product", "delete")["state"] == "completed"
+    client.drop(PRODUCT_FOLDER, "delete-feed-RefArch-20261126120001.txt", b"A2\n")
+    assert client.run("product", "delete")["state"] == "completed"
+    wait_for(lambda: _outbox(client) == [], "every event to be delivered")
+    assert client.product("GOOD")["status"] == "DELETED"
+    assert [summary(e) for e in receiver.events(client.server.app_key, client.server.app_secret)] == [
+        (5, product_id, "PRODUCT_STATUS_CHANGED")]
