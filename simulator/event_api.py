@@ -64,6 +64,8 @@ def _address(body: dict[str, Any]) -> str:
         raise _bad(f"'address' {address!r} is not a URL: {error}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _bad(f"'address' {address!r} must be an http or https URL with a host.")
+    if parts.username is not None or parts.password is not None:  # it would be kept and shown in clear
+        raise _bad("'address' must not carry a user or password.")
     return address
 
 

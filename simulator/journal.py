@@ -118,7 +118,7 @@ class Journal:
         parts = urlsplit(url)
         entry = {
             "time": started[0], "direction": "outbound", "method": method,
-            "host": parts.netloc, "path": parts.path, "query": mask_query(parts.query),
+            "host": parts.netloc.rpartition("@")[2], "path": parts.path, "query": mask_query(parts.query),
             "status": status, "duration_ms": _ms_since(started[1]),
             "headers": mask_headers(headers.items()), "body_size": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),

@@ -35,14 +35,14 @@ PRODUCT_AUDIT_STATUS_CHANGE = "PRODUCT_AUDIT_STATUS_CHANGE"
 # TikTok gives type 27 no event_type name; the simulator subscribes it under this one (docs/partner-api.md).
 INVENTORY_STATUS_CHANGE = "INVENTORY_STATUS_CHANGE"
 # The events this simulator sends, by name -> TikTok's webhook type.
-DELIVERED: dict[str, int] = {
+SENT: dict[str, int] = {
     PRODUCT_STATUS_CHANGE: 5,
     PRODUCT_INFORMATION_CHANGE: 15,
     PRODUCT_CREATION: 16,
     INVENTORY_STATUS_CHANGE: 27,
     PRODUCT_AUDIT_STATUS_CHANGE: 37,
 }
-# Every event_type TikTok's Update Shop Webhook accepts; those not in DELIVERED are kept, never fired.
+# Every event_type TikTok's Update Shop Webhook accepts; those not in SENT are kept, never fired.
 EVENT_TYPES = (
     "ORDER_STATUS_CHANGE", "RECIPIENT_ADDRESS_UPDATE", "PACKAGE_UPDATE", PRODUCT_STATUS_CHANGE,
     "SELLER_DEAUTHORIZATION", "UPCOMING_AUTHORIZATION_EXPIRATION", "CANCELLATION_STATUS_CHANGE",
@@ -111,7 +111,7 @@ def subscriptions(store: Store, tenant: str) -> list[dict[str, Any]]:
 
 def _addresses(conn: sqlite3.Connection, tenant: str) -> dict[str, str]:
     rows = conn.execute("SELECT event_type, address FROM webhooks WHERE tenant = ?", (tenant,))
-    return {kind: address for kind, address in rows if kind in DELIVERED}
+    return {kind: address for kind, address in rows if kind in SENT}
 
 
 def _queue(conn: sqlite3.Connection, tenant: str, address: str, kind: str, data: dict[str, Any]) -> None:
@@ -120,7 +120,7 @@ def _queue(conn: sqlite3.Connection, tenant: str, address: str, kind: str, data:
     conn.execute(
         "INSERT INTO webhook_outbox (tenant, address, type, notification_id, timestamp, data, due_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (tenant, address, DELIVERED[kind], str(10**18 + secrets.randbelow(9 * 10**18)), int(now),
+        (tenant, address, SENT[kind], str(10**18 + secrets.randbelow(9 * 10**18)), int(now),
          json.dumps(data, separators=(",", ":")), now),
     )  # fmt: skip
 

@@ -89,6 +89,7 @@ def test_subscriptions_are_set_listed_replaced_and_deleted(client: Client) -> No
     ("PUT", {"event_type": "PRODUCT_CREATION"}, "'address'"),
     ("PUT", {"address": "ftp://h.example.com", "event_type": "PRODUCT_CREATION"}, "'address'"),
     ("PUT", {"address": "https://h.example.com:port", "event_type": "PRODUCT_CREATION"}, "'address'"),
+    ("PUT", {"address": "https://me:pw@h.example.com", "event_type": "PRODUCT_CREATION"}, "user or password"),
     ("PUT", {"address": "https://h.example.com/" + "a" * 240, "event_type": "PRODUCT_CREATION"}, "255"),
     ("PUT", ["PRODUCT_CREATION"], "JSON object"),
     ("DELETE", {"event_type": "PRODUCT_CREATION", "address": "https://h.example.com"}, "'address'"),
