@@ -1,0 +1,75 @@
+"""The pytest plugin as a user installs it: pytest in a separate project finds its fixtures by entry point.
+
+Each run is a real `python -m pytest` in a temp folder with no conftest, so only the installed entry
+point (`pytest11`) can supply the fixtures; the example it runs is the one docs/conformance.md shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "pytest-plugin"
+RUN_TIMEOUT_S = 180
+
+REFUSALS = '''
+import pytest
+
+
+def test_a_refused_fault_names_the_field(tiktok_sim_faults):
+    with pytest.raises(ValueError, match="'on' must be one of alert"):
+        tiktok_sim_faults.arm("orders", code=1)
+    assert tiktok_sim_faults.armed() == []
+
+
+def test_the_connector_logs_in_with_the_credentials(tiktok_sim):
+    assert tiktok_sim.dav("PROPFIND", "", headers={"Depth": "0"})[0] == 207
+    assert tiktok_sim.dav_url.startswith(tiktok_sim.base_url) and tiktok_sim.credentials["dav_password"]
+'''
+
+
+def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest in `project` as its owner runs it; the plugin must come from the installed package."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_PLUGINS")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_the_example_project_passes_against_a_fresh_simulator(tmp_path: Path, tls: bool) -> None:
+    project, data = tmp_path / "shop-tests", tmp_path / "sim-data"
+    shutil.copytree(EXAMPLE, project)
+    (project / "test_refusals.py").write_text(REFUSALS, encoding="utf-8")
+    result = run_pytest(project, f"--tiktok-sim-data-dir={data}", *(["--tiktok-sim-tls"] if tls else []))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout, result.stdout
+    # one simulator for the session, where the option said, over https when asked
+    assert (data / "credentials.json").is_file()
+    assert (data / "tls" / "ca.pem").is_file() == tls
+
+
+def test_a_failing_check_fails_the_users_test(tmp_path: Path) -> None:
+    """The fixtures report what the simulator saw: a feed that breaks a rule is not published."""
+    project = tmp_path / "shop-tests"
+    shutil.copytree(EXAMPLE, project)
+    feed = project / "tiktok-feed.txt"
+    feed.write_bytes(feed.read_bytes().replace(b'"Crew Tee"', b'""', 1))
+    result = run_pytest(project, "-k", "published")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout, result.stdout
+
+
+def test_a_suite_that_uses_no_fixture_starts_no_simulator(tmp_path: Path) -> None:
+    project, data = tmp_path / "other-tests", tmp_path / "sim-data"
+    project.mkdir()
+    (project / "test_plain.py").write_text("def test_plain():\n    assert True\n", encoding="utf-8")
+    result = run_pytest(project, f"--tiktok-sim-data-dir={data}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not data.exists()
