@@ -12,6 +12,7 @@ import click
 
 from simulator import journal
 from simulator.check import check_command, rules_command
+from simulator.conformance.command import conformance_command
 from simulator.credentials import CredentialsError
 from simulator.demo import demo_command
 from simulator.failures import Commands
@@ -174,6 +175,7 @@ def serve_command(
 main.add_command(check_command)
 main.add_command(rules_command)
 main.add_command(demo_command)
+main.add_command(conformance_command)
 
 
 if __name__ == "__main__":

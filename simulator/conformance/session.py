@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
+from simulator.dav import DAV_MOUNT
 from simulator.server import SimServer
 
 REQUEST_TIMEOUT_S = 30.0
@@ -168,6 +169,11 @@ class SimSession:
         pair = f"{self.server.dav_user}:{self.server.dav_password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
+    def dav(self, method: str, relpath: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """A WebDAV call below `Impex/`, logged in as the connector is."""
+        return self.http.send(method, f"{DAV_MOUNT}/{relpath}", body, {**(headers or {}), **self.dav_auth()})
+
     def api(self, method: str, path: str, payload: Any = None) -> tuple[int, Any]:
         """A JSON call to the simulator's own API (`/_sim/…`, `/api/jobs`, `/tbp/…`)."""
         return self.http.json(method, path, payload)
@@ -187,6 +193,13 @@ class SimSession:
         if status != 200:
             raise RuntimeError(f"GET /_sim/journal answered {status}: {answer}")
         return answer["data"]["entries"]
+
+    def journal_mark(self) -> int:
+        """The journal's newest number now: pass it as `since` to see only what came after."""
+        status, answer = self.api("GET", "/_sim/journal?" + urlencode({"method": "NONE"}))
+        if status != 200:
+            raise RuntimeError(f"GET /_sim/journal answered {status}: {answer}")
+        return answer["data"]["last_seq"]
 
     def arm_fault(self, **spec: Any) -> dict[str, Any]:
         """Arm a fault (docs/control-api.md, Faults): e.g. on="alert", http_status=503, times=2."""

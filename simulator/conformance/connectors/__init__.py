@@ -1,0 +1,1 @@
+"""Connector commands that meet the conformance contract (docs/conformance.md)."""
