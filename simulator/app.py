@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from simulator.api import sim_api, tiktok_api
 from simulator.auth_api import auth_api
+from simulator.dashboard.views import dashboard
 from simulator.envelope import Refusal, envelope
 from simulator.event_api import event_api
 from simulator.gateway import INVALID_METHOD, INVALID_PATH, PartnerApp, install
@@ -42,6 +43,7 @@ def create_app(store: Store, runner: JobRunner, partner: PartnerApp, external_da
     app.register_blueprint(auth_api)
     app.register_blueprint(event_api)
     app.register_blueprint(journal_api)
+    app.register_blueprint(dashboard)
 
     @app.errorhandler(Refusal)
     def refused(error: Refusal):

@@ -150,6 +150,7 @@ def serve_command(
         raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error} "
                                    "(is the port in use? --port 0 picks a free one)") from error
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is a Ctrl-C
+    click.echo(f"Dashboard:           {server.base_url}/")
     click.echo(f"WebDAV (SFCC Impex): {server.dav_url}/")
     click.echo(f"TikTok Shop API:     {server.base_url}")
     click.echo(f"WebDAV user:         {server.dav_user}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -156,7 +157,9 @@ def _summary(base_url: str) -> None:
 
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Keep the temporary data directory and print where it is.")
-def demo_command(keep: bool) -> None:
+@click.option("--serve", "keep_serving", is_flag=True,
+              help="Keep the simulator running after the demo, for its dashboard, until Ctrl-C.")
+def demo_command(keep: bool, keep_serving: bool) -> None:
     """Run the whole lifecycle on the bundled SFCC fixtures, narrating each step as it happens."""
     data_dir = Path(tempfile.mkdtemp(prefix="tiktok-sim-demo-"))
     server = SimServer(data_dir)
@@ -180,6 +183,8 @@ def demo_command(keep: bool) -> None:
             _run_connector(["sync", "--delta", *_inputs(site, changes), *settings])
             narrator.wait_idle()
             _summary(server.base_url)
+        if keep_serving:
+            _serve_on(server)
     finally:
         narrator.stop()
         server.stop()
@@ -187,6 +192,18 @@ def demo_command(keep: bool) -> None:
             click.echo(f"\nData kept in {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _serve_on(server: SimServer) -> None:
+    """Leave the shop the demo built open in the browser until Ctrl-C (or a service manager's stop)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    click.echo(f"\nDashboard: {server.base_url}/")
+    click.echo(f"WebDAV user {server.dav_user}, access key {server.dav_password}")
+    try:
+        click.echo("The simulator keeps running; press Ctrl-C to stop.")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("Stopping...")
 
 
 def _inputs(site: Path, changes: Path | None = None) -> list[str]:

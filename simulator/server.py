@@ -142,7 +142,7 @@ class SimServer:
         install_control(app, ControlPlane(impex_root(self.data_dir), self.runner.uploads, self.clock, guard))
         journal.attach(self.store, self.journal)
         dispatcher = journal.middleware(
-            wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app}), self.journal, skip=("/_sim/",),
+            wsgi.PathInfoDispatcher({DAV_MOUNT: dav, "/": app}), self.journal, skip=("/_sim/", "/dashboard/"),
             no_json=(DAV_MOUNT,),
         )
         self._server = wsgi.Server(
