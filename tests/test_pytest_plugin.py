@@ -7,6 +7,7 @@ point (`pytest11`) can supply the fixtures; the example it runs is the one docs/
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,14 @@ def test_the_example_project_passes_against_a_fresh_simulator(tmp_path: Path, tl
     # one simulator for the session, where the option said, over https when asked
     assert (data / "credentials.json").is_file()
     assert (data / "tls" / "ca.pem").is_file() == tls
+
+
+def test_the_documented_example_is_the_one_run_here() -> None:
+    doc = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    section = doc.split("## pytest plugin", 1)[1]
+    documented = re.search(r"```python\n(.+?)```", section, re.S).group(1)
+    example = (EXAMPLE / "test_shop.py").read_text(encoding="utf-8")
+    assert example.endswith(documented) and example[: -len(documented)].count("\n") == 2  # the docstring line
 
 
 def test_a_failing_check_fails_the_users_test(tmp_path: Path) -> None:
