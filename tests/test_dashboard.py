@@ -4,12 +4,14 @@ test_dashboard_browser.py."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.net import basic_auth, request
 from support.simulator_client import Client, row, running
 
@@ -156,3 +158,16 @@ def test_demo_serve_keeps_the_shop_open_and_prints_the_dashboard_address() -> No
     finally:
         out = _stop(proc)
     assert "Stopping..." in out
+
+
+def test_a_100000_row_feed_opens_in_the_viewer_in_under_a_second(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15's budget, measured by the bench script itself (bench/dashboard_viewer.py)."""
+    spec = importlib.util.spec_from_file_location("dashboard_viewer", ROOT / "bench" / "dashboard_viewer.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(100_000)
+    out = capsys.readouterr().out
+    figures = {label.strip(): float(ms) for label, ms in re.findall(r"^  (.+?)\s+([\d.]+) ms", out, re.M)}
+    assert len(figures) == 4, out
+    assert all(ms < 1000 for ms in figures.values()), out
