@@ -27,6 +27,7 @@ FEED_HEADER = ('"sku_id"|"title"|"description"|"image_urls"|"landing_page_url"|"
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 RULES = {
+    "connector-exit": "the connector command exits 0 within the timeout, after its files and alerts",
     "documented-folder": "product and delete feeds go in the product folder, inventory files in the "
                          "inventory folder",
     "temp-then-move": "a product feed or inventory file is PUT as TEMP_<name>, then MOVEd to <name>",

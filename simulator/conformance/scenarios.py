@@ -65,7 +65,7 @@ class World:
         run = run_connector(self.settings.command, self.contract(mode), self.settings.timeout_s)
         self.runs.append(run)
         if not run.ok:
-            raise AssertionError(f"the {mode} sync failed: {run.describe()}")
+            raise Violation("connector-exit", f"the {mode} sync failed: {run.describe()}")
         self.jobs = self.session.settled_jobs()[known_jobs:]
         self.sync = Sync(self.session.journal(since=mark), self.session.dav_url, mode)
 
@@ -92,7 +92,12 @@ def _site(world: World, site: str) -> None:
 
 @given("the connector has run a full sync")
 def _full_sync_done(world: World) -> None:
+    """The starting point of a later sync; only that it left products is checked here (the initial
+    catalog sync scenario judges the full sync itself)."""
     world.run("full")
+    if not world.session.products():
+        raise Violation("shop-outcome", "the full sync this scenario starts from left no product on TikTok "
+                        f"Shop; its jobs: {[(j['id'], j['feed_type'], j['state']) for j in world.jobs]}")
 
 
 @when(parsers.re(r"the connector runs (?P<which>a full|a delta|an inventory) sync"))
