@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.net import basic_auth, request
+from support.sfcc import INVENTORY_FOLDER, inventory_xml
 from support.simulator_client import Client, row, running
 
 from simulator.dashboard.feedview import PAGE_ROWS, line_index, read_lines
@@ -79,6 +80,24 @@ def test_every_value_from_a_feed_is_escaped(tmp_path: Path) -> None:
             assert status == 200, path
             assert "<script>window" not in page and "<img src=x" not in page and "<b>9" not in page, path
         assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in _get(sim, product_page)[1]
+
+
+def test_an_inventory_job_shows_its_verify_report_and_stock_per_warehouse(tmp_path: Path) -> None:
+    with running(tmp_path / "sim") as sim:
+        sim.drop_feed([row("A-1", "A"), row("A-2", "A", is_default_variant="false")])
+        sim.run()
+        sim.drop(INVENTORY_FOLDER, "inventory-RefArch-20261126000000001.xml", inventory_xml(
+            [("A-1", "<allocation>5</allocation>"), ("GHOST", "<allocation>1</allocation>")]))
+        job = sim.run("inventory", "create")
+        status, page = _get(sim, f"/dashboard/jobs/{job['id']}")
+        assert status == 200 and "Verify report" in page
+        report = dict(re.findall(r'<tr><th scope="row">(\w+)</th><td>(\d+)</td>', page))
+        assert report == {"read": "2", "applied": "1", "unknown": "1", "duplicate": "0", "capped": "0",
+                          "missing": "1", "errors": "0"}, report
+        (product,) = sim.products()
+        status, page = _get(sim, f"/dashboard/products/{product['id']}")
+        first_sku = page.split("<td>A-1</td>", 1)[1].split("</tr>")[0]
+        assert "inventory_m: 5" in first_sku
 
 
 def test_unknown_jobs_files_and_folders_are_pages_that_say_so(tmp_path: Path) -> None:

@@ -133,12 +133,12 @@ def test_a_title_with_a_script_tag_shows_as_text(shop: Client, synced: dict[str,
         assert page.evaluate("typeof window.__xss") == "undefined", f"the title ran as a script on {path}"
 
 
-def test_a_manual_approval_from_the_page_activates_the_product(shop: Client, synced: dict[str, Any],
+def test_a_manual_review_from_the_page_approves_and_rejects(shop: Client, synced: dict[str, Any],
                                                               page: Any) -> None:
     status, answer = shop.api("PUT", "/_sim/review", {"mode": "manual"})
     assert status == 200, answer
     try:
-        shop.drop_feed([row("SOCK-1", "SOCK", title="Wool Socks")])
+        shop.drop_feed([row("SOCK-1", "SOCK", title="Wool Socks"), row("BELT-1", "BELT", title="Belt")])
         assert shop.run()["state"] == "completed"
         (sock,) = shop.products(item_group_id="SOCK")
         assert sock["status"] == "PENDING"
@@ -147,6 +147,14 @@ def test_a_manual_approval_from_the_page_activates_the_product(shop: Client, syn
         page.get_by_role("button", name="Approve").click()
         sync_api.expect(page.locator("#product-status")).to_have_text("ACTIVATE")
         assert shop.product_by_id(sock["id"])["status"] == "ACTIVATE"
+        (belt,) = shop.products(item_group_id="BELT")
+        page.goto(f"{shop.server.base_url}/dashboard/products/{belt['id']}")
+        page.get_by_label("Reason to reject").fill("Counterfeit <b>brand</b>")
+        page.get_by_role("button", name="Reject").click()
+        sync_api.expect(page.locator("#product-status")).to_have_text("FAILED")
+        sync_api.expect(page.locator(".reasons .reason")).to_have_text("Counterfeit <b>brand</b>")
+        (reason,) = shop.product_by_id(belt["id"])["audit_failed_reasons"]
+        assert reason["reasons"] == ["Counterfeit <b>brand</b>"]
     finally:  # leaving manual mode would publish whatever is still held
         shop.api("PUT", "/_sim/review", {"mode": "immediate"})
 
