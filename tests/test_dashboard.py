@@ -70,7 +70,8 @@ def test_the_viewer_pages_through_a_large_feed_and_marks_broken_cells_on_any_pag
 def test_every_value_from_a_feed_is_escaped(tmp_path: Path) -> None:
     title = '<script>window.__xss=1</script><img src=x onerror="alert(1)">'
     with running(tmp_path / "sim") as sim:
-        sim.drop_feed([row("X-1", "X", title=title, price="<b>9</b> USD")])
+        images = '{"images":["javascript:alert(1)","https://img.example.com/x.jpg\\" onerror=\\"alert(2)"]}'
+        sim.drop_feed([row("X-1", "X", title=title, price="<b>9</b> USD", image_urls=images)])
         job = sim.run()
         (product,) = sim.products()
         product_page = f"/dashboard/products/{product['id']}"
@@ -79,7 +80,11 @@ def test_every_value_from_a_feed_is_escaped(tmp_path: Path) -> None:
             status, page = _get(sim, path)
             assert status == 200, path
             assert "<script>window" not in page and "<img src=x" not in page and "<b>9" not in page, path
-        assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in _get(sim, product_page)[1]
+        page = _get(sim, product_page)[1]
+        assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in page
+        assert 'href="javascript:' not in page and 'src="javascript:' not in page
+        assert "javascript:alert(1) <span" in page  # shown as text
+        assert '" onerror="' not in page and "&#34; onerror=&#34;alert(2)" in page
 
 
 def test_an_inventory_job_shows_its_verify_report_and_stock_per_warehouse(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ PREFIX = "/dashboard"
 TIMELINE_JOBS = 20
 PRODUCTS_PAGE = 50
 FINISHED = ("completed", "failed")
+WEB_SCHEMES = ("http://", "https://")
 
 dashboard = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                       static_url_path=f"{PREFIX}/static")
@@ -171,7 +172,9 @@ def product_page(product_id: str):
     if row is None:
         abort(404, f"product {product_id} does not exist")
     view = sim_product_view(_store().connection(), row, with_history=True)
-    images = [image["urls"][0] for image in view["main_images"]]  # each image_urls entry, as the feed had it
+    # image_urls as the feed had them; only a web address becomes an image and a link (never javascript:)
+    urls = [image["urls"][0] for image in view["main_images"]]
+    images = [(url, url.lower().startswith(WEB_SCHEMES)) for url in urls]
     return render_template("product.html", product=view, images=images)
 
 
