@@ -4,7 +4,12 @@
 const POLL_MS = 1000;
 
 function refresh(box) {
-  // Replace the box's content with its fragment (server-rendered, escaped) whenever it changed.
+  // Replace the box's content with its fragment (server-rendered, escaped) whenever it changed; a tab
+  // nobody looks at asks nothing (a million-product shop's counts are a query worth sparing).
+  if (document.hidden) {
+    setTimeout(() => refresh(box), POLL_MS);
+    return;
+  }
   fetch(box.dataset.liveSrc, {cache: "no-store"}).then((answer) => {
     if (!answer.ok) throw new Error(answer.status);
     return answer.text();
