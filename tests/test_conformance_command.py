@@ -8,6 +8,7 @@ module so the suite stays fast; each test then reads one run's outcome.
 
 from __future__ import annotations
 
+import configparser
 import json
 import shlex
 import subprocess
@@ -19,7 +20,8 @@ from xml.etree import ElementTree
 import pytest
 from support.waiting import wait_for
 
-BAD = Path(__file__).resolve().parent / "conformance_bad" / "connector.py"
+ROOT = Path(__file__).resolve().parent.parent
+BAD = ROOT / "tests" / "conformance_bad" / "connector.py"
 PYTHON = shlex.quote(sys.executable)
 TEMPLATE = f"{PYTHON} -m simulator.conformance.connectors.sfcc"
 SCENARIOS = ("Initial catalog sync: The first full sync of the site",
@@ -43,16 +45,28 @@ def conformance(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
 
+def tox_conformance_lines(work: Path) -> list[list[str]]:
+    """tox.ini's conformance commands (what `.ci/run` keeps under reports/), writing into `work`."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    lines = [shlex.split(line) for line in tox["testenv"]["commands"].strip().splitlines()]
+    found = [line[2:] for line in lines if line[:2] == ["tiktok-sim", "conformance"]]
+    assert [line.count("--tls") for line in found] == [0, 1], found
+    for line in found:
+        line[line.index("--connector-cmd") + 1] = TEMPLATE
+        line[line.index("--output") + 1] = str(work / Path(line[line.index("--output") + 1]).name)
+    return found
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
     """Every run this module judges, four at a time."""
     work = tmp_path_factory.mktemp("conformance")
     pids = work / "hung-pids"
+    http, https = tox_conformance_lines(work)
     planned = {
-        "template-http": ["--connector-cmd", TEMPLATE, "--format", "junit",
-                          "--output", str(work / "junit.xml")],
-        "template-https": ["--tls", "--connector-cmd", TEMPLATE, "--format", "cucumber-json",
-                           "--output", str(work / "cucumber.json")],
+        "template-http": http,
+        "template-https": https,
         "clean": ["--connector-cmd", f"{PYTHON} {BAD}"],
         "missing": ["--tags", "initial", "--connector-cmd", str(work / "no-such-connector")],
         "not-executable": ["--tags", "initial", "--connector-cmd", str(BAD)],
@@ -153,13 +167,13 @@ def _dead(pid: int) -> bool:
 
 
 def test_the_junit_report_has_a_testcase_per_scenario(runs: dict) -> None:
-    suite = ElementTree.parse(runs["work"] / "junit.xml").getroot().find("testsuite")
+    suite = ElementTree.parse(runs["work"] / "conformance-junit.xml").getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "0", "0")
     assert len(suite.findall("testcase")) == 3
 
 
 def test_the_cucumber_report_has_each_feature_and_its_passed_steps(runs: dict) -> None:
-    features = json.loads((runs["work"] / "cucumber.json").read_text())
+    features = json.loads((runs["work"] / "conformance-cucumber.json").read_text())
     assert sorted(f["name"] for f in features) == ["Initial catalog sync", "Inventory sync",
                                                    "Ongoing catalog sync"]
     steps = [step for f in features for element in f["elements"] for step in element["steps"]]
