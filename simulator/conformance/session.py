@@ -216,13 +216,13 @@ class SimSession:
 
     def settled_jobs(self, timeout: float = WAIT_S) -> list[dict[str, Any]]:
         """Every job, oldest first, once none is still queued or running."""
-        def all_finished() -> list[dict[str, Any]] | None:
+        def all_finished() -> tuple[list[dict[str, Any]]] | None:  # a tuple: no job at all is settled too
             jobs = self.jobs()
-            return sorted(jobs, key=lambda j: int(j["id"])) if all(j["state"] in FINISHED for j in jobs) \
+            return (sorted(jobs, key=lambda j: int(j["id"])),) if all(j["state"] in FINISHED for j in jobs) \
                 else None
 
         try:
-            return wait_until(all_finished, "every job to finish", timeout)
+            return wait_until(all_finished, "every job to finish", timeout)[0]
         except TimeoutError:
             return sorted(self.jobs(), key=lambda j: int(j["id"]))
 
