@@ -19,19 +19,37 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pytest-plugin"
 RUN_TIMEOUT_S = 180
 
-REFUSALS = '''
+MORE_TESTS = '''
+import time
+
 import pytest
 
 
-def test_a_refused_fault_names_the_field(tiktok_sim_faults):
+def test_a_refused_fault_names_the_field_and_clear_disarms(tiktok_sim_faults):
     with pytest.raises(ValueError, match="'on' must be one of alert"):
         tiktok_sim_faults.arm("orders", code=1)
     assert tiktok_sim_faults.armed() == []
+    tiktok_sim_faults.arm("alert", http_status=503, times=2)
+    tiktok_sim_faults.clear()
+    assert tiktok_sim_faults.armed() == []
+
+
+def test_the_journal_shows_what_followed_a_mark(tiktok_sim, tiktok_sim_journal):
+    tiktok_sim.dav("PROPFIND", "", headers={"Depth": "0"})
+    mark = tiktok_sim_journal.mark()
+    assert mark >= 1
+    tiktok_sim.dav("MKCOL", "src")
+    assert [entry["method"] for entry in tiktok_sim_journal.entries(since=mark)] == ["MKCOL"]
+    tiktok_sim_journal.clear()
+    assert tiktok_sim_journal.entries() == []
 
 
 def test_the_connector_logs_in_with_the_credentials(tiktok_sim):
     assert tiktok_sim.dav("PROPFIND", "", headers={"Depth": "0"})[0] == 207
     assert tiktok_sim.dav_url.startswith(tiktok_sim.base_url) and tiktok_sim.credentials["dav_password"]
+    started = time.monotonic()
+    assert tiktok_sim.products() == [] and tiktok_sim.jobs() == []
+    assert time.monotonic() - started < 10  # no job at all is settled: no wait for the 60 s deadline
 '''
 
 
@@ -47,10 +65,10 @@ def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_example_project_passes_against_a_fresh_simulator(tmp_path: Path, tls: bool) -> None:
     project, data = tmp_path / "shop-tests", tmp_path / "sim-data"
     shutil.copytree(EXAMPLE, project)
-    (project / "test_refusals.py").write_text(REFUSALS, encoding="utf-8")
+    (project / "test_more.py").write_text(MORE_TESTS, encoding="utf-8")
     result = run_pytest(project, f"--tiktok-sim-data-dir={data}", *(["--tiktok-sim-tls"] if tls else []))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout, result.stdout
+    assert "5 passed" in result.stdout, result.stdout
     # one simulator for the session, where the option said, over https when asked
     assert (data / "credentials.json").is_file()
     assert (data / "tls" / "ca.pem").is_file() == tls

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from simulator.conformance.session import FINISHED, WAIT_S, SignedClient, SimSession, wait_until
-from simulator.dav import DAV_MOUNT
 
 PRODUCT_FOLDER = "src/feeds/export/social/tiktok/product"  # under the Impex mount, as the cartridge drops
 INVENTORY_FOLDER = "src/feeds/export/social/tiktok/inventory"
@@ -29,9 +28,7 @@ class Journal:
 
     def mark(self) -> int:
         """The newest entry's number: take it before acting; `entries(since=mark)` shows what followed."""
-        # last_seq is the ring's newest whatever the filter; a `since` past every entry lists none of them
-        status, answer = self._session.api("GET", f"/_sim/journal?since={2**63}")
-        return _check(status, answer, "GET /_sim/journal")["data"]["last_seq"]
+        return self._session.journal_mark()
 
     def entries(self, since: int = 0, direction: str | None = None, method: str | None = None,
                 path_prefix: str | None = None) -> list[dict[str, Any]]:
@@ -89,9 +86,8 @@ class TikTokSim:
 
     def dav(self, method: str, path: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        """A WebDAV request under the Impex mount, logged in as the connector is."""
-        sent = {**(headers or {}), **self.session.dav_auth()}
-        return self.session.http.send(method, f"{DAV_MOUNT}/{quote(path)}", body, sent)
+        """A WebDAV request below `Impex/`, logged in as the connector is."""
+        return self.session.dav(method, quote(path), body, headers)
 
     def drop(self, name: str, data: bytes, folder: str = PRODUCT_FOLDER) -> None:
         """Put a feed in place as the cartridge does: MKCOL the folders, PUT `TEMP_<name>`, MOVE to `name`."""
