@@ -190,6 +190,15 @@ def test_a_failing_run_report_counts_the_failure(tmp_path: Path) -> None:
     assert run.stderr.startswith("FAIL  Initial catalog sync"), run.stderr
 
 
+def test_text_output_keeps_the_verdict_lines_in_a_file(tmp_path: Path) -> None:
+    report = tmp_path / "verdicts.txt"
+    run = conformance("--tags", "inventory", "--output", str(report), "--connector-cmd", "exit 4",
+                      cwd=tmp_path)
+    assert run.returncode == 1
+    assert report.read_text() == run.stdout
+    assert run.stdout.startswith("FAIL  Inventory sync") and "exited with code 4" in run.stdout
+
+
 @pytest.mark.parametrize(("args", "said"), [
     (["--tags", "catalog and (", "--connector-cmd", "true"], "--tags"),
     (["--tags", "no_such_tag", "--connector-cmd", "true"], "no scenario matches"),

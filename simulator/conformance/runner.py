@@ -100,8 +100,9 @@ def run_connector(command: str, contract: Contract, timeout_s: float = DEFAULT_T
         exit_code: int | None = proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         exit_code = None
-    _kill_group(proc.pid)  # the session id is the shell's pid; children may outlive the shell
-    proc.wait()
+    finally:  # also on Ctrl-C: nothing the connector started outlives the run
+        _kill_group(proc.pid)  # the session id is the shell's pid; children may outlive the shell
+        proc.wait()
     reader.join(READER_JOIN_S)
     proc.stdout.close()
     return ConnectorRun(command, exit_code, list(tail), timeout_s)
