@@ -16,7 +16,8 @@ from pathlib import Path
 from simulator.xmlsafe import fromstring
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ["features/test_control_plane.py", "-k", "manual_rejection and not https", "-p", "no:cacheprovider"]
+SCENARIO = ["features/test_control_plane.py", "-k", "manual_rejection and not https",
+            "-p", "no:cacheprovider"]
 
 
 def tox_commands(key: str) -> list[list[str]]:
