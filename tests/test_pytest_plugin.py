@@ -52,6 +52,40 @@ def test_the_connector_logs_in_with_the_credentials(tiktok_sim):
     assert time.monotonic() - started < 10  # no job at all is settled: no wait for the 60 s deadline
 '''
 
+FEATURE = """Feature: A connector's feed reaches TikTok Shop
+  Scenario: A dropped feed is published
+    Given an empty TikTok Shop simulator
+    When the feed is dropped and TikTok Shop alerted
+    Then TikTok Shop lists "TEE-1-S" as "ACTIVATE"
+"""
+
+STEPS = '''
+from pathlib import Path
+
+from pytest_bdd import given, parsers, scenarios, then, when
+
+scenarios("shop.feature")
+
+
+@given("an empty TikTok Shop simulator")
+def _empty(tiktok_sim):
+    assert tiktok_sim.products() == []
+
+
+@when("the feed is dropped and TikTok Shop alerted")
+def _drop(tiktok_sim):
+    feed = (Path(__file__).parent / "tiktok-feed.txt").read_bytes()
+    tiktok_sim.drop("tiktok-feed-RefArch-20261127101500-en_US.txt", feed)
+    assert tiktok_sim.wait_job(tiktok_sim.alert())["state"] == "completed"
+
+
+@then(parsers.parse('TikTok Shop lists "{sku}" as "{status}"'))
+def _listed(tiktok_sim_partner, sku, status):
+    search = "/product/202502/products/search"
+    _, answer = tiktok_sim_partner.post(search, {"seller_skus": [sku]}, page_size="10")
+    assert [product["status"] for product in answer["data"]["products"]] == [status]
+'''
+
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest in `project` as its owner runs it; the plugin must come from the installed package."""
@@ -72,6 +106,38 @@ def test_the_example_project_passes_against_a_fresh_simulator(tmp_path: Path, tl
     # one simulator for the session, where the option said, over https when asked
     assert (data / "credentials.json").is_file()
     assert (data / "tls" / "ca.pem").is_file() == tls
+
+
+def test_a_pytest_bdd_suite_gets_the_fixtures_in_its_steps(tmp_path: Path) -> None:
+    project = tmp_path / "shop-features"
+    shutil.copytree(EXAMPLE, project)
+    (project / "shop.feature").write_text(FEATURE, encoding="utf-8")
+    (project / "test_shop_features.py").write_text(STEPS, encoding="utf-8")
+    result = run_pytest(project, "test_shop_features.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout, result.stdout
+
+
+def test_a_data_dir_that_is_a_file_stops_the_run_naming_the_option(tmp_path: Path) -> None:
+    project, not_a_folder = tmp_path / "shop-tests", tmp_path / "sim-data"
+    shutil.copytree(EXAMPLE, project)
+    not_a_folder.write_text("", encoding="utf-8")
+    result = run_pytest(project, f"--tiktok-sim-data-dir={not_a_folder}")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert f"--tiktok-sim-data-dir {not_a_folder}: exists and is not a folder" in result.stderr
+
+
+def test_a_simulator_that_cannot_start_errors_each_test_saying_why(tmp_path: Path) -> None:
+    project, data = tmp_path / "shop-tests", tmp_path / "sim-data"
+    shutil.copytree(EXAMPLE, project)
+    data.mkdir()
+    (data / "credentials.json").write_text("{broken", encoding="utf-8")
+    result = run_pytest(project, f"--tiktok-sim-data-dir={data}")
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
+    assert "2 errors" in result.stdout, result.stdout
+    assert (f"the TikTok Shop simulator did not start in {data}: {data / 'credentials.json'}: "
+            "cannot read the saved credentials") in result.stdout
+    assert (data / "credentials.json").read_text(encoding="utf-8") == "{broken"  # left for its owner
 
 
 def test_the_documented_example_is_the_one_run_here() -> None:

@@ -28,14 +28,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep the simulator's data (SQLite, WebDAV, credentials) in DIR, not in a temp dir")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A data dir that cannot be one stops the run before any test, naming the option."""
+    data_dir = config.getoption("tiktok_sim_data_dir")
+    if data_dir is not None and data_dir.exists() and not data_dir.is_dir():
+        raise pytest.UsageError(f"--tiktok-sim-data-dir {data_dir}: exists and is not a folder")
+
+
 @pytest.fixture(scope="session")
 def tiktok_sim_session(pytestconfig: pytest.Config) -> Iterator[SimSession]:
     """The session's one simulator, started on first use; not emptied between tests (use `tiktok_sim`)."""
     from simulator.conformance.session import SimSession
 
-    tls = pytestconfig.getoption("tiktok_sim_tls")
-    with SimSession(tls=tls, data_dir=pytestconfig.getoption("tiktok_sim_data_dir")) as session:
-        yield session
+    data_dir = pytestconfig.getoption("tiktok_sim_data_dir")
+    session = SimSession(tls=pytestconfig.getoption("tiktok_sim_tls"), data_dir=data_dir)
+    try:
+        session.start()
+    except (OSError, ValueError) as error:  # unwritable, a broken credentials.json, a bad certificate
+        session.stop()
+        message = f"the TikTok Shop simulator did not start in {session.server.data_dir}: {error}"
+        raise pytest.fail.Exception(message, pytrace=False) from None
+    yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")
