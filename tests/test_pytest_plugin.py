@@ -162,7 +162,10 @@ def test_a_failing_check_fails_the_users_test(tmp_path: Path) -> None:
 def test_a_suite_that_uses_no_fixture_starts_no_simulator(tmp_path: Path) -> None:
     project, data = tmp_path / "other-tests", tmp_path / "sim-data"
     project.mkdir()
-    (project / "test_plain.py").write_text("def test_plain():\n    assert True\n", encoding="utf-8")
+    (project / "test_plain.py").write_text(
+        "import sys\n\n\ndef test_plain():\n    assert 'simulator.server' not in sys.modules\n",
+        encoding="utf-8")
     result = run_pytest(project, f"--tiktok-sim-data-dir={data}")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout, result.stdout
     assert not data.exists()
