@@ -182,7 +182,7 @@ def list_folder(ctx: JobContext) -> list[RemoteFile]:
         raise _refusal(f"PROPFIND {ctx.url}", answer.status, answer.reason)
     try:
         tree = xmlsafe.fromstring(body, f"PROPFIND {ctx.url}")
-    except ValueError as error:
+    except (ValueError, etree.XMLSyntaxError) as error:  # a syntax error is no ValueError in lxml
         raise JobFailed(f"PROPFIND {ctx.url} answered unreadable XML: {error}") from error
     folder = unquote(path).rstrip("/")
     entries = (_entry(r) for r in tree.iter(f"{_D}response"))

@@ -127,3 +127,11 @@ def test_a_file_over_the_download_limit_is_recorded_failed_and_not_fetched_again
         assert "larger than the maximum download size of 2000" in job["error"]
         assert dav.requests["GET"] == 0  # the listed size said so: nothing fetched
         assert run(client, dav)["files"] == []
+
+
+def test_a_listing_that_is_not_xml_fails_the_job_saying_so(sim: Client, dav: LyingDav) -> None:
+    dav.put(FEED, feed(HUNDRED))
+    dav.broken_listing = True
+    job = run(sim, dav)
+    assert job["state"] == "failed" and "answered unreadable XML" in job["error"], job
+    assert dav.requests["GET"] == 0 and skus(sim) == set()

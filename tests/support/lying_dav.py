@@ -37,6 +37,7 @@ class LyingDav:
     short_gets: int = 0  # the next this many GETs send half of what their Content-Length declares
     # (name, bytes): after each listing, the next part of a file still being written is appended to it
     grow_after_listing: list[tuple[str, bytes]] = field(default_factory=list)
+    broken_listing: bool = False  # PROPFIND answers 207 with a body that is not well-formed XML
     requests: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: LocalHTTPServer | None = None
@@ -131,7 +132,8 @@ def _handler(host: LyingDav) -> type[BaseHTTPRequestHandler]:
         def do_PROPFIND(self) -> None:  # noqa: N802 (the WebDAV method's name)
             host.requests["PROPFIND"] += 1
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self._answer(207, host.listing(), kind="application/xml; charset=utf-8")
+            listing = b"<D:multistatus xmlns:D='DAV:'><D:response>" if host.broken_listing else host.listing()
+            self._answer(207, listing, kind="application/xml; charset=utf-8")
             if host.grow_after_listing:
                 host.append(*host.grow_after_listing.pop(0))
 
