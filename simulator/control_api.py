@@ -10,9 +10,6 @@ through, so a fault on a tenant only hits calls that tenant made.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from simulator import control, faults, moderation
+from simulator import access, control, faults, moderation
 from simulator.envelope import Refusal, envelope
 from simulator.product_api import SIM_BAD_VALUE, SIM_NOT_FOUND
 from simulator.review_clock import ReviewClock
@@ -28,6 +25,7 @@ from simulator.store import Store
 from simulator.tokens import tenant_of
 
 UNAUTHORIZED = 40100
+FORBIDDEN = 40300
 CONFLICT = 40900
 REVIEW_FIELDS = ("mode", "delay_s", "external_business_id")
 MAX_REVIEW_DELAY_S = 7 * 24 * 3600
@@ -83,28 +81,18 @@ def _bad(message: str) -> Refusal:
 
 @control_api.before_app_request
 def _guard() -> Response | None:
-    """Basic auth with the WebDAV credentials on `/_sim/` when the server is not on loopback."""
-    credentials = _plane().credentials
-    if credentials is None or not request.path.startswith("/_sim/") or request.path in OPEN_PATHS:
+    """`/_sim/` (but health) under the rule of `access`: Basic off loopback, no cross-site writes."""
+    if not request.path.startswith("/_sim/") or request.path in OPEN_PATHS:
         return None
-    if _basic_matches(credentials):
+    refused = access.refusal(request, _plane().credentials)
+    if refused is None:
         return None
-    answer = jsonify(envelope(UNAUTHORIZED, "the control API needs the WebDAV user and access key"
-                              " (Basic auth) when the simulator serves on a non-loopback address"))
-    answer.status_code = 401
-    answer.headers["WWW-Authenticate"] = 'Basic realm="tiktok-sim control API"'
+    status, why = refused
+    answer = jsonify(envelope(UNAUTHORIZED if status == 401 else FORBIDDEN, f"the control API: {why}"))
+    answer.status_code = status
+    if status == 401:
+        answer.headers["WWW-Authenticate"] = 'Basic realm="tiktok-sim control API"'
     return answer
-
-
-def _basic_matches(credentials: tuple[str, str]) -> bool:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        given = base64.b64decode(token, validate=True)
-    except binascii.Error:
-        return False
-    return hmac.compare_digest(given, ":".join(credentials).encode())
 
 
 @control_api.before_app_request

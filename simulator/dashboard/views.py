@@ -9,14 +9,13 @@ credentials (Basic). Everything but `/` lives under `/dashboard/`, which the req
 
 from __future__ import annotations
 
-import hmac
 import time
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from simulator import moderation
+from simulator import access, moderation
 from simulator.dashboard.feedview import PAGE_ROWS, feed_page, page_of
 from simulator.dashboard.queries import SHOWN_STATUSES, ProductQuery, latest_jobs, status_counts, tenants
 from simulator.dav import DAV_MOUNT, HIDDEN_PREFIX
@@ -46,17 +45,14 @@ def _plane() -> Any:
 
 @dashboard.before_request
 def _guard() -> Response | None:
-    """The control API's rule: anyone on loopback; elsewhere the WebDAV user and access key (Basic)."""
-    credentials = _plane().credentials
-    given = request.authorization
-    if credentials is None or (
-        given is not None and given.type == "basic"
-        and hmac.compare_digest(f"{given.username}:{given.password}".encode(), ":".join(credentials).encode())
-    ):
+    """The control API's rule (`access`): Basic off loopback; on loopback, only this machine's names."""
+    refused = access.refusal(request, _plane().credentials)
+    if refused is None:
         return None
-    answer = Response("The dashboard needs the WebDAV user and access key when the simulator serves on a"
-                      " non-loopback address.\n", 401, mimetype="text/plain")
-    answer.headers["WWW-Authenticate"] = 'Basic realm="tiktok-sim control API"'
+    status, why = refused
+    answer = Response(f"The dashboard: {why}.\n", status, mimetype="text/plain")
+    if status == 401:
+        answer.headers["WWW-Authenticate"] = 'Basic realm="tiktok-sim control API"'
     return answer
 
 
