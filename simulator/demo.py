@@ -137,6 +137,23 @@ def _products(base_url: str) -> list[dict[str, Any]]:
             return found
 
 
+def _wire(base_url: str, since: int) -> int:
+    """What the connector's run sent to TikTok, as the simulator's request journal saw it: the WebDAV
+    writes and the alerts, in order (the documented drop-then-alert sequence). Returns the last seq."""
+    journal = _get_json(f"{base_url}/_sim/journal?since={since}&direction=inbound")["data"]
+    click.echo("  [wire]   what reached the simulator, in order (GET /_sim/journal):")
+    for entry in journal["entries"]:
+        params = (entry.get("json") or {}).get("params") or {}
+        if entry["method"] in ("PUT", "MOVE"):
+            what = entry["path"].rsplit("/", 1)[-1]
+        elif params:
+            what = f"alert {params.get('feed_type')}/{params.get('update_type')}"
+        else:
+            continue
+        click.echo(f"  [wire]     #{entry['seq']:<4} {entry['method']:<5} {what:<56} {entry['status']}")
+    return int(journal["last_seq"])
+
+
 def _summary(base_url: str) -> None:
     products = _products(base_url)
     click.echo("\nSummary")
@@ -177,11 +194,13 @@ def demo_command(keep: bool, keep_serving: bool) -> None:
             click.echo("1. Initial catalog sync (onboarding) and inventory sync")
             _run_connector(["sync", "--full", *_inputs(site), *settings])
             narrator.wait_idle()
+            seen = _wire(server.base_url, 0)
 
             click.echo("\n2. Ongoing catalog sync: a title changed, a product added, a product deleted")
             changes = site / "changes"
             _run_connector(["sync", "--delta", *_inputs(site, changes), *settings])
             narrator.wait_idle()
+            _wire(server.base_url, seen)
             _summary(server.base_url)
         if keep_serving:
             _serve_on(server)

@@ -26,3 +26,9 @@ def test_demo_narrates_the_lifecycle_and_summarises() -> None:
     assert re.search(r"ACTIVATE: \d+", summary) and re.search(r"FAILED: 2", summary), summary
     assert "DELETED: 1" in summary, summary
     assert "KIT-MUG-02" in summary and "ACC-TOTE-01" in summary
+    # What reached TikTok, read back from the simulator's request journal: drop first, then the alerts.
+    wire = re.findall(r"\[wire\]\s+#\d+\s+(\w+)\s+(\S+(?: \S+)?)\s+\d{3}", out.split("2. Ongoing", 1)[0])
+    feed = next(name for method, name in wire if name.startswith("TEMP_tiktok-feed-"))
+    order = [("PUT", feed), ("MOVE", feed),
+             ("POST", "alert product/delete"), ("POST", "alert product/update")]
+    assert [wire.index(call) for call in order] == sorted(wire.index(call) for call in order), wire
