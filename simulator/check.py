@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import sys
+import tempfile
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from lxml import etree
@@ -42,12 +46,74 @@ _ERROR, _WARNING, _ITEM = 1, 2, 4  # bits of FileReport.flags
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _TEXT_VALUE = 80  # characters of an offending value shown in the text report
 _KIND_NAMES = {"product": "product feed", "delete": "delete feed", "inventory": "inventory XML"}
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # no XML 1.0 character
+_CASE_BATCH = 5_000  # rows kept in memory before they go to the junit scratch database
 # as `tiktok-sim`'s own; also when a test or another tool runs these commands on their own
 _HELP_NAMES = {"help_option_names": ["-h", "--help"]}
 
 
+class _Cases:
+    """Each line's SKU id and issues, for junit's test case per SKU, in a scratch SQLite file.
+
+    JUnit needs every SKU in line order with totals first; held as Python objects and an lxml tree,
+    a 1M-row feed took about 1.3 GiB. On disk, the report streams in bounded memory.
+    """
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="tiktok-sim-check-")
+        self._db = sqlite3.connect(Path(self._folder.name) / "cases.db")
+        self._db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE sku (line INTEGER PRIMARY KEY, sku_id TEXT);"
+            "CREATE TABLE issue (seq INTEGER PRIMARY KEY, code TEXT, severity TEXT, field TEXT,"
+            " message TEXT, hint TEXT, line INTEGER, sku_id TEXT, item_group_id TEXT, value TEXT);")
+        self._skus: list[tuple[int, str | None, bool]] = []
+        self._issues: list[tuple[Any, ...]] = []
+
+    def sku(self, line: int, sku_id: str | None, replace: bool) -> None:
+        """A record's id replaces what an issue named first; an issue's id only fills a gap."""
+        self._skus.append((line, sku_id, replace))
+        if len(self._skus) >= _CASE_BATCH:
+            self._flush()
+
+    def issue(self, issue: Issue) -> None:
+        self._issues.append((issue.code, issue.severity, issue.field, issue.message, issue.hint, issue.line,
+                             issue.sku_id, issue.item_group_id, issue.value))
+        if len(self._issues) >= _CASE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO sku (line, sku_id) VALUES (?1, ?2) ON CONFLICT (line) "
+                             "DO UPDATE SET sku_id = excluded.sku_id WHERE ?3", self._skus)
+        self._db.executemany("INSERT INTO issue (code, severity, field, message, hint, line, sku_id, "
+                             "item_group_id, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._issues)
+        self._skus.clear()
+        self._issues.clear()
+
+    def totals(self) -> tuple[int, int]:
+        """How many test cases (lines), and how many of them fail (have an error)."""
+        self._flush()
+        (cases,), = self._db.execute("SELECT count(*) FROM sku")
+        (failing,), = self._db.execute("SELECT count(DISTINCT line) FROM issue WHERE severity = 'error'")
+        return cases, failing
+
+    def __iter__(self) -> Iterator[tuple[int, str | None, list[Issue]]]:
+        """(line, SKU id, its issues in the order found), by line."""
+        self._flush()
+        self._db.execute("CREATE INDEX IF NOT EXISTS issue_line ON issue (line, seq)")
+        rows = self._db.execute("SELECT s.line, s.sku_id, i.code, i.severity, i.field, i.message, i.hint, "
+                                "i.line, i.sku_id, i.item_group_id, i.value FROM sku s "
+                                "LEFT JOIN issue i ON i.line = s.line ORDER BY s.line, i.seq")
+        for (line, sku_id), group in groupby(rows, key=lambda row: row[:2]):
+            yield line, sku_id, [Issue(*row[2:]) for row in group if row[2] is not None]
+
+    def close(self) -> None:
+        self._db.close()
+        self._folder.cleanup()
+
+
 class FileReport:
-    """Counts and grouped issues of one file; per-SKU detail is kept only when junit needs it.
+    """Counts and grouped issues of one file; per-SKU detail is kept (on disk) only when junit needs it.
 
     Memory stays at 8 bytes per record (its line number, to tell whether an issue's line is a record)
     plus an entry per line with issues: a 1M-row feed must not cost a set of a million ints.
@@ -59,12 +125,10 @@ class FileReport:
         self.kind: str | None = None
         self.error: str | None = None  # why the file was not checked, naming it (JSON, stderr)
         self.problem: str | None = None  # the same without the file's name (text, under its name)
-        self.keep_items = keep_items
         self.items = array("q")  # record line numbers, ascending, each once (XML may hold many on one line)
         self.flags: dict[int, int] = {}  # line with issues -> _ERROR | _WARNING | _ITEM (it is a record)
         self.summary = IssueSummary(("line", "sku_id", "value"), max_examples)
-        self.skus: dict[int, str | None] = {}
-        self.item_issues: dict[int, list[Issue]] = {}
+        self.cases = _Cases() if keep_items else None
         self.file_issues: list[Issue] = []
 
     def fail(self, message: str, line: int | None = None) -> None:
@@ -80,13 +144,13 @@ class FileReport:
             insort(self.items, line)
         if line in self.flags:
             self.flags[line] |= _ITEM
-        if self.keep_items:
-            self.skus[line] = sku_id
+        if self.cases is not None:
+            self.cases.sku(line, sku_id, replace=True)
 
     def issue(self, issue: Issue) -> None:
         self.summary.add(issue)
         if rule(issue.code).scope == "file" or issue.line is None:
-            if self.keep_items:
+            if self.cases is not None:
                 self.file_issues.append(issue)
             return
         flag = {"error": _ERROR, "warning": _WARNING}.get(issue.severity, 0)
@@ -94,9 +158,9 @@ class FileReport:
         if flags is None:
             flags = _ITEM if self._is_item(issue.line) else 0
         self.flags[issue.line] = flags | flag
-        if self.keep_items:
-            self.skus.setdefault(issue.line, issue.sku_id)
-            self.item_issues.setdefault(issue.line, []).append(issue)
+        if self.cases is not None:
+            self.cases.sku(issue.line, issue.sku_id, replace=False)
+            self.cases.issue(issue)
 
     def _is_item(self, line: int) -> bool:
         index = bisect_left(self.items, line)
@@ -228,61 +292,88 @@ def render_json(reports: list[FileReport]) -> str:
     return "".join(json.dumps(report.to_dict(), ensure_ascii=False) + "\n" for report in reports)
 
 
-def _failure(parent: etree._Element, tag: str, issues: list[Issue]) -> None:
-    element = etree.SubElement(parent, tag, message="; ".join(f"{i.code}: {i.message}" for i in issues),
-                               type=issues[0].code)
-    element.text = "\n".join(f"{i.code} [{i.field}] line {i.line}: {i.message} value={_show(i.value)} "
-                             f"fix: {i.hint}" for i in issues)
+def _xml(text: str) -> str:
+    """Text lxml can write: a character XML 1.0 cannot hold (a control character in a SKU) as `\\uXXXX`."""
+    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-def _testcase(suite: etree._Element, classname: str, name: str, issues: list[Issue]) -> int:
-    """A testcase failing on error issues, with warnings in system-out; returns its failure count."""
-    case = etree.SubElement(suite, "testcase", classname=classname, name=name)
+def _testcase(classname: str, name: str, issues: list[Issue]) -> etree._Element:
+    """A testcase failing on error issues, with warnings in system-out, indented as in its suite."""
+    case = etree.Element("testcase", classname=_xml(classname), name=_xml(name))
     errors = [i for i in issues if i.severity == "error"]
     others = [i for i in issues if i.severity != "error"]
     if errors:
-        _failure(case, "failure", errors)
+        failure = etree.SubElement(case, "failure",
+                                   message=_xml("; ".join(f"{i.code}: {i.message}" for i in errors)),
+                                   type=_xml(errors[0].code))
+        failure.text = _xml("\n".join(f"{i.code} [{i.field}] line {i.line}: {i.message} "
+                                      f"value={_show(i.value)} fix: {i.hint}" for i in errors))
     if others:
-        etree.SubElement(case, "system-out").text = "\n".join(
+        etree.SubElement(case, "system-out").text = _xml("\n".join(
             f"{i.severity} {i.code} [{i.field}] line {i.line}: {i.message} value={_show(i.value)}"
-            for i in others)
-    return 1 if errors else 0
+            for i in others))
+    etree.indent(case, space="  ", level=2)
+    return case
 
 
-def render_junit(reports: list[FileReport]) -> str:
-    """One testsuite per file, one testcase per SKU, so CI lists each failing SKU."""
-    root = etree.Element("testsuites", name="tiktok-sim check")
-    for report in reports:
-        suite = etree.SubElement(root, "testsuite", name=str(report.path))
-        failures = errors = 0
-        classname = f"{report.path.name}.{report.kind or 'unknown'}"
-        if report.error:
-            case = etree.SubElement(suite, "testcase", classname=classname, name="file is readable")
-            etree.SubElement(case, "error", message=report.error, type="unreadable").text = report.error
-            errors += 1
-        if report.file_issues:
-            failures += _testcase(suite, classname, "file layout", report.file_issues)
-        for line in sorted(report.skus):
-            sku_id = report.skus[line]
-            name = f"sku {sku_id} (line {line})" if sku_id else f"line {line}"
-            failures += _testcase(suite, classname, name, report.item_issues.get(line, []))
-        suite.set("tests", str(len(suite)))
-        suite.set("failures", str(failures))
-        suite.set("errors", str(errors))
-    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode()
+def _suite_cases(report: FileReport) -> Iterator[etree._Element]:
+    classname = f"{report.path.name}.{report.kind or 'unknown'}"
+    if report.error:
+        case = etree.Element("testcase", classname=_xml(classname), name="file is readable")
+        error = etree.SubElement(case, "error", message=_xml(report.error), type="unreadable")
+        error.text = error.get("message")
+        etree.indent(case, space="  ", level=2)
+        yield case
+    if report.file_issues:
+        yield _testcase(classname, "file layout", report.file_issues)
+    for line, sku_id, issues in report.cases or ():
+        yield _testcase(classname, f"sku {sku_id} (line {line})" if sku_id else f"line {line}", issues)
 
 
-_RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
+def write_junit(reports: list[FileReport], out: BinaryIO) -> None:
+    """One testsuite per file, one testcase per SKU, so CI lists each failing SKU; streamed case by case."""
+    with etree.xmlfile(out, encoding="UTF-8") as xml:
+        xml.write_declaration()
+        with xml.element("testsuites", name="tiktok-sim check"):
+            for report in reports:
+                cases, failing = report.cases.totals() if report.cases else (0, 0)
+                has_file_case = bool(report.file_issues)
+                file_fails = any(i.severity == "error" for i in report.file_issues)
+                suite = {"name": _xml(str(report.path)),
+                         "tests": str(cases + has_file_case + bool(report.error)),
+                         "failures": str(failing + file_fails), "errors": str(int(bool(report.error)))}
+                xml.write("\n  ")
+                if suite["tests"] == "0":
+                    xml.write(etree.Element("testsuite", suite))
+                    continue
+                with xml.element("testsuite", suite):
+                    for case in _suite_cases(report):
+                        xml.write("\n    ", case)
+                    xml.write("\n  ")
+            xml.write("\n")
+    out.write(b"\n")
 
 
-def _write_report(output: Path, text: str) -> None:
+FORMATS = ("text", "json", "junit")
+
+
+def _renderer(fmt: str, reports: list[FileReport]) -> Callable[[BinaryIO], None]:
+    """What writes the report to a binary stream: junit streams, the others are small."""
+    if fmt == "junit":
+        return lambda out: write_junit(reports, out)
+    text = render_text(reports) if fmt == "text" else render_json(reports)
+    return lambda out: out.write(text.encode("utf-8"))
+
+
+def _write_report(output: Path, write: Callable[[BinaryIO], None]) -> None:
     """All or nothing: a report cut short by a full disk would read as a shorter, cleaner one.
 
     A regular file is replaced at once; a device or pipe (`/dev/stdout`) is written as it is.
     """
     temp = output if output.exists() and not output.is_file() else output.with_name(f".{output.name}.part")
     try:
-        temp.write_text(text, encoding="utf-8")
+        with open(temp, "wb") as handle:
+            write(handle)
         if temp != output:
             os.replace(temp, output)
     except OSError as error:
@@ -297,7 +388,7 @@ def _write_report(output: Path, text: str) -> None:
 @click.option("--region", default=DEFAULT_REGION, show_default=True,
               type=click.Choice(list(PROFILES), case_sensitive=False),
               help="TikTok Shop region profile: currency, price range, title and SKU limits.")
-@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(list(_RENDERERS)),
+@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(FORMATS),
               help="text for people, json (one object per file per line) or junit for CI.")
 @click.option("--max-examples", default=MAX_EXAMPLES, show_default=True, type=click.IntRange(min=0),
               help="Examples listed per issue code.")
@@ -311,11 +402,17 @@ def check_command(files: tuple[Path, ...], region: str, fmt: str, max_examples: 
     """
     profile = get_profile(region)
     reports = [check_file(path, profile, max_examples, keep_items=fmt == "junit") for path in files]
-    text = _RENDERERS[fmt](reports)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        _write_report(output, text)
+    try:
+        write = _renderer(fmt, reports)
+        if output is None:
+            write(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            _write_report(output, write)
+    finally:
+        for report in reports:
+            if report.cases is not None:
+                report.cases.close()
     if fmt != "text" or output is not None:  # a text report on the terminal says it once already
         for report in reports:
             if report.error:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from lxml import etree
 from support.sfcc import write_catalog, write_inventory, write_pricebook
 
-from fixtures.sample import product_rows, write_feed
+from fixtures.sample import catalog_rows, product_rows, write_feed
 from simulator.check import check_command
 
 REPORT_KEYS = {"schema_version", "file", "kind", "region", "processing_state", "verdict", "error",
@@ -135,6 +135,34 @@ def test_junit_has_one_testcase_per_sku(tmp_path: Path) -> None:
     assert [(c.get("name"), c.find("failure").get("type")) for c in failing] == [
         ("sku 25592770M-2 (line 4)", "CONDITION_INVALID")]
     assert (suite.get("tests"), suite.get("failures")) == ("4", "1")
+
+
+def test_junit_escapes_hostile_values_and_stays_valid_xml(tmp_path: Path) -> None:
+    rows = clean_rows()
+    rows[0]["sku_id"] = 'A<&"\x01B'
+    rows[1]["title"] = 'T <b>&amp; "q" \x02 end'
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    result = run(str(feed), "--format", "junit")
+    assert result.exit_code == 1
+    suite = etree.fromstring(result.stdout_bytes).find("testsuite")
+    first, second = suite.findall("testcase")[:2]
+    assert first.get("name") == 'sku A<&"\\u0001B (line 2)'
+    assert second.find("failure").get("type") == "TITLE_CONTROL_CHARS"
+    assert 'value="T <b>&amp; \\"q\\" \\u0002 end"' in second.find("failure").text
+
+
+def test_junit_of_many_rows_lists_every_sku_in_line_order(tmp_path: Path) -> None:
+    rows = list(catalog_rows(2_401, 5))
+    rows[11_000]["condition"] = "mint"
+    feed = write_feed(tmp_path / "feed.txt", rows)
+    result = run(str(feed), "--format", "junit", "--output", str(tmp_path / "report.xml"))
+    assert result.exit_code == 1
+    suite = etree.parse(str(tmp_path / "report.xml")).getroot().find("testsuite")
+    names = [case.get("name") for case in suite.iter("testcase")]
+    assert names == [f"sku {row['sku_id']} (line {line})" for line, row in enumerate(rows, start=2)]
+    failing = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert failing == [f"sku {rows[11_000]['sku_id']} (line 11002)"]
+    assert (suite.get("tests"), suite.get("failures")) == ("12005", "1")
 
 
 def test_delete_feed_rules(tmp_path: Path) -> None:
