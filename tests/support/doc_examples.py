@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 SETTING = re.compile(r"^(\w+)=(?!\$\()")  # a setting, not a value kept from a call
 STEP = "# ("
+TOOLS = ("bash", "curl", "jq", "openssl")  # what the examples use, as a user pasting them would
 TIMEOUT_S = 120  # one bash run; each call inside it is far quicker, this only stops a hung run
 
 # Each answer goes to $ANSWERS as command NUL answer NUL, to be checked once the run ends.
@@ -49,6 +51,8 @@ def run_examples(lines: list[str], env: dict[str, str], workdir: Path,
                  step: Callable[[str, dict[str, str]], None] = lambda line, env: None) -> dict[str, str]:
     """Run the lines in order; returns the variables they left. A setting of a name `env` gives
     (`SIM=http://127.0.0.1:8080`) is skipped: the test's value stands. Fails on the first bad call."""
+    absent = [tool for tool in TOOLS if shutil.which(tool) is None]
+    assert not absent, f"the doc examples need {', '.join(absent)} on PATH"
     answers, state = workdir / "answers", workdir / "state"
     given = set(env)
     env = {**os.environ, **env, "ANSWERS": str(answers), "STATE": str(state)}
