@@ -8,9 +8,11 @@ when the input is big enough to pay for starting one.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import signal
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,19 +57,27 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """`fork` when this process has one thread; a `forkserver` otherwise. A fork copies every lock another
+    thread holds at that instant (SQLite's, stdio's) and nothing ever releases it in the copy, so with
+    other threads alive (watch mode's observer, a test runner's servers) the worker could wait forever.
+    A forkserver forks from a clean single-threaded process instead, at the cost of starting it once."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+
+
 class Background:
     """`function(*args)` in a second process when `parallel`, else inline when its result is asked for.
 
     Leaving the block stops a worker whose result nobody asked for (the caller failed first), so an
-    error never waits for, nor leaves behind, the other half of the work. The worker is forked:
-    `spawn` would start a fresh interpreter (slower) and re-run the caller's main script, which
-    breaks any script that calls the connector without an `if __name__ == "__main__"` guard. The
-    forked worker only parses files and writes its own new files; it never touches what it inherits.
+    error never waits for, nor leaves behind, the other half of the work. The worker is forked (see
+    `_context`): `spawn` would start a fresh interpreter (slower) and re-run the caller's main script,
+    which breaks any script that calls the connector without an `if __name__ == "__main__"` guard. The
+    worker only parses files and writes its own new files; it never touches what it inherits.
     """
 
     def __init__(self, function: Callable[..., Any], args: tuple[object, ...], parallel: bool) -> None:
         self._function, self._args = function, args
-        self._pool = multiprocessing.get_context("fork").Pool(1, _exit_on_sigterm) if parallel else None
+        self._pool = _context().Pool(1, _exit_on_sigterm) if parallel else None
         self._pending = self._pool.apply_async(function, args) if self._pool else None
 
     def result(self) -> Any:

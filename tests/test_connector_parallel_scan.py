@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing.context
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,3 +84,30 @@ def test_export_cli_error_leaves_no_inventory_copy(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "catalog.xml" in result.output
     assert not out.exists()  # the folder the failed export made is gone too
+
+
+def test_with_other_threads_alive_the_worker_comes_from_a_forkserver_and_writes_the_same_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Watch mode (and a test runner with servers) has threads: a plain fork could copy a lock one of them
+    holds and hang the worker, so it is started from a forkserver instead, with the same output."""
+    inline = feed_text(tmp_path, "inline")
+    monkeypatch.setattr(connector.scratch, "PARALLEL_MIN_BYTES", 0)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    contexts: list[str] = []
+    real = connector.scratch._context
+
+    def recorded() -> multiprocessing.context.BaseContext:
+        context = real()
+        contexts.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(connector.scratch, "_context", recorded)
+    try:
+        assert feed_text(tmp_path, "threaded") == inline
+    finally:
+        stop.set()
+        busy.join()
+    assert contexts and set(contexts) == {"forkserver"}
