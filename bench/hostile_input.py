@@ -32,6 +32,8 @@ import urllib.request
 from pathlib import Path
 from typing import BinaryIO
 
+from fixtures.peak import run_measured
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 MIB = 1 << 20
@@ -74,26 +76,11 @@ def flood_files(workdir: Path, flood_bytes: int) -> dict[str, Path]:
     return files
 
 
-# The command's own peak (VmHWM) and its children's: wait4's ru_maxrss would also count this script's
-# memory, which a child shares until it execs.
-_PEAK = (
-    "import atexit, re, resource, runpy, sys\n"
-    "def report():\n"
-    "    own = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-    "    print(f'PEAK_KIB {max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}')\n"
-    "atexit.register(report)\n"
-    "sys.argv = sys.argv[1:]\n"
-    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
-)
-
-
-def run_measured(module: str, *args: str) -> tuple[int, float, str]:
-    """Run `python -m module args`; its exit code, peak RSS in MiB and the last line it printed."""
-    proc = subprocess.run([PY, "-c", _PEAK, module, *args], capture_output=True, text=True, cwd=ROOT)
-    lines = (proc.stdout + proc.stderr).strip().splitlines()
-    peak = next((int(line.split()[1]) for line in lines if line.startswith("PEAK_KIB ")), 0)
-    said = [line for line in lines if not line.startswith("PEAK_KIB ")] or [""]
-    return proc.returncode, peak / 1024, said[-1].strip()[:100]
+def measured(module: str, *args: str) -> tuple[int, float, str]:
+    """`python -m module args`: its exit code, peak RSS in MiB and the last line it printed."""
+    code, output, peak = run_measured(module, *args, cwd=ROOT)
+    said = output.strip().splitlines() or [""]
+    return code, peak or 0.0, said[-1].strip()[:100]
 
 
 class Simulator:
@@ -200,12 +187,12 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     files = flood_files(args.workdir, args.flood_mib * MIB)
     rows = simulator_rows(args.workdir, int(args.put_gib * (1 << 30)), files["inventory"])
-    code, peak, last = run_measured("connector.cli", "export", "--full", "--catalog", str(files["catalog"]),
-                                    "--pricebook", str(files["pricebook"]), "--site-id", "S",
-                                    "--out", str(args.workdir / "export"))
+    code, peak, last = measured("connector.cli", "export", "--full", "--catalog", str(files["catalog"]),
+                                "--pricebook", str(files["pricebook"]), "--site-id", "S",
+                                "--out", str(args.workdir / "export"))
     rows.append((f"sfcc-connector export, {args.flood_mib} MiB flood in catalog and price book", peak,
                  f"exit {code}; {last}"))
-    code, peak, last = run_measured("simulator.cli", "check", str(files["inventory"]))
+    code, peak, last = measured("simulator.cli", "check", str(files["inventory"]))
     rows.append((f"tiktok-sim check, {args.flood_mib} MiB flood in an inventory list", peak,
                  f"exit {code}; {last}"))
     print("| case | peak MiB | answer |\n|---|---:|---|")

@@ -4,14 +4,12 @@ processes), with each process's own peak RSS (`VmHWM`)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 from support.sfcc import write_catalog, write_inventory, write_pricebook
 
 from connector.records import MAX_RECORD_ELEMENTS
+from fixtures.peak import run_measured
 from simulator.inventoryfile import MAX_RECORD_ELEMENTS as MAX_INVENTORY_RECORD_ELEMENTS
 
 # lxml keeps about 120 bytes per element it holds: unreleased, this flood alone would add about 115 MiB to
@@ -34,29 +32,6 @@ def flood(path: Path, before: str, count: int = FLOOD_ELEMENTS) -> None:
         out.write(before + tail)
 
 
-# The command's own peak: its VmHWM, and its children's (the connector reads price books in a second
-# process). wait4's ru_maxrss would also count the memory of this test process, which the child shares
-# until it execs.
-_PEAK = (
-    "import atexit, re, resource, runpy, sys\n"
-    "def report():\n"
-    "    own = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-    "    print(f'PEAK_KIB {max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}')\n"
-    "atexit.register(report)\n"
-    "sys.argv = sys.argv[1:]\n"
-    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
-)
-
-
-def run_measured(module: str, *args: str) -> tuple[int, str, float]:
-    """Run `python -m module args`; its exit code, its output and its peak RSS in MiB."""
-    proc = subprocess.run([sys.executable, "-c", _PEAK, module, *args], capture_output=True, text=True)
-    output = proc.stdout + proc.stderr
-    peak = re.search(r"PEAK_KIB (\d+)", output)
-    assert peak, output
-    return proc.returncode, output, int(peak.group(1)) / 1024
-
-
 def export(catalog: Path, prices: Path, out: Path) -> tuple[str, ...]:
     return ("connector.cli", "export", "--full", "--catalog", str(catalog), "--pricebook", str(prices),
             "--site-id", "S", "--out", str(out))
@@ -72,7 +47,7 @@ def test_the_connector_stays_flat_on_a_flood_of_unknown_catalog_elements(tmp_pat
     assert code == 0, output
     feed = next(out.rglob("tiktok-feed-*.txt")).read_text(encoding="utf-8")
     assert '"S1"' in feed and '"S2"' in feed
-    assert peak < PEAK_LIMIT_MIB, f"peak RSS {peak:.0f} MiB"
+    assert peak is not None and peak < PEAK_LIMIT_MIB, f"peak RSS {peak} MiB"
 
 
 def test_check_stays_flat_on_a_flood_of_unknown_inventory_elements(tmp_path: Path) -> None:
@@ -80,7 +55,7 @@ def test_check_stays_flat_on_a_flood_of_unknown_inventory_elements(tmp_path: Pat
     flood(inventory, "</inventory-list>")
     code, output, peak = run_measured("simulator.cli", "check", str(inventory))
     assert code == 0, output
-    assert peak < PEAK_LIMIT_MIB, f"peak RSS {peak:.0f} MiB"
+    assert peak is not None and peak < PEAK_LIMIT_MIB, f"peak RSS {peak} MiB"
 
 
 def test_a_product_too_large_to_hold_is_refused_naming_its_line(tmp_path: Path) -> None:
