@@ -218,7 +218,10 @@ class Sku:
 
 
 def _skus_of(conn: sqlite3.Connection, tenant: str, groups: Iterable[str]) -> dict[str, list[Sku]]:
-    """The live SKUs of the given products by item_group_id, in seller SKU order: two queries per page."""
+    """The live SKUs of the given products by item_group_id, in seller SKU order: two queries per page.
+
+    The stock query walks the page's SKUs and looks each one's stock up (CROSS JOIN fixes that order):
+    left to itself SQLite scanned the tenant's whole stock table, 0.1 s per product at 100,000 SKUs."""
     groups = list(groups)
     found: dict[str, list[Sku]] = {group: [] for group in groups}
     if not groups:
@@ -227,7 +230,7 @@ def _skus_of(conn: sqlite3.Connection, tenant: str, groups: Iterable[str]) -> di
     stock: dict[str, list[Stock]] = {}
     for sku_id, *fields in conn.execute(
         "SELECT st.sku_id, st.warehouse_id, st.quantity, st.handling, st.preorder_allocation,"
-        " st.in_stock_date FROM stock st JOIN skus s ON s.tenant = st.tenant AND s.sku_id = st.sku_id"
+        " st.in_stock_date FROM skus s CROSS JOIN stock st ON st.tenant = s.tenant AND st.sku_id = s.sku_id"
         f" WHERE s.tenant = ? AND s.item_group_id IN ({marks}) AND s.deleted = 0"
         " ORDER BY st.sku_id, st.warehouse_id",
         (tenant, *groups),
