@@ -9,6 +9,7 @@ and so is the site's online status, so later stages only keep what the feed need
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from connector.records import (
     required_attribute,
     text_of,
 )
-from connector.xmlsafe import open_iterparse
+from connector.xmlsafe import Readable, open_iterparse
 
 CATALOG_NS = "http://www.demandware.com/xml/impex/catalog/2006-10-31"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -112,11 +113,14 @@ class CatalogContext:
 CatalogRecord = Product | VariationAttribute | CategoryAssignment
 
 
-def read_catalog(path: Path, context: CatalogContext) -> Iterator[CatalogRecord]:
-    """Stream the products, shared variation attributes and category assignments of one catalog."""
+def read_catalog(
+    path: Path, context: CatalogContext, source: AbstractContextManager[Readable] | None = None
+) -> Iterator[CatalogRecord]:
+    """Stream the products, shared variation attributes and category assignments of one catalog (or of
+    `source`, a part of it: connector/split.py)."""
     reader = _CatalogReader(path, context)
     names = ("product", "variation-attribute", "category-assignment")
-    for element in iter_records(path, CATALOG_NS, "catalog", names):
+    for element in iter_records(path, CATALOG_NS, "catalog", names, source):
         parent = element.getparent()
         if parent is None or local(parent.tag) != "catalog":
             continue  # a product's own variation attribute: read with its product

@@ -10,13 +10,14 @@ line and field when a value is bad.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from lxml import etree
 
-from connector.xmlsafe import XmlInputError, open_iterparse
+from connector.xmlsafe import Readable, XmlInputError, open_iterparse
 
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 TRUE_TEXTS, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
@@ -52,43 +53,97 @@ def _wrong_root(tag: str, root_name: str, namespace: str) -> str:
 
 
 def iter_records(
-    path: Path, namespace: str, root_name: str, names: Iterable[str]
+    path: Path, namespace: str, root_name: str, names: Iterable[str],
+    source: AbstractContextManager[Readable] | None = None,
 ) -> Iterator[etree._Element]:
     """Yield each finished element named in `names` (the outermost, where they nest), after checking
-    the root element and namespace.
+    the root element and namespace. `source` gives the document's bytes instead of the file at `path`
+    (a part of it: connector/split.py); errors still name `path`.
 
     The caller calls `release` on every element yielded; every other element is released here once
     it ends, known or not, so memory stays flat on any well-formed input. A record holding more than
     MAX_RECORD_ELEMENTS elements is refused: it is no SFCC export, and it would have to sit in memory.
     """
+    root_tag = f"{{{namespace}}}{root_name}"
+    _check_root(path, root_tag, root_name, namespace)
     wanted = frozenset(f"{{{namespace}}}{name}" for name in names)
-    events = open_iterparse(path, events=("start", "end"))
+    with open(path, "rb") if source is None else source as stream:
+        pruned = _PrunedSource(path, stream)
+        # lxml's `tag` filter keeps the other elements' events in C (half the parse's time went to
+        # looking at them in Python); `_PrunedSource` frees them between reads instead.
+        for event, element in open_iterparse(path, ("start", "end"), [root_tag, *wanted], pruned):
+            if event == "start":
+                if pruned.root is None:
+                    pruned.root = element
+                elif pruned.record is None and element.tag in wanted:
+                    pruned.open(element)
+            elif element is pruned.record:
+                pruned.close()
+                yield element
+
+
+def _check_root(path: Path, root_tag: str, root_name: str, namespace: str) -> None:
+    """Read up to the root element: a DOCTYPE, an empty or unreadable file, or the wrong root is refused."""
+    events = open_iterparse(path, events=("start",))
     try:
         _, root = next(events)
     except StopIteration:
         raise XmlInputError(path, None, None, "empty XML document") from None
     except OSError as error:
         raise XmlInputError(path, None, None, f"cannot read: {error.strerror or error}") from None
-    if root.tag != f"{{{namespace}}}{root_name}":
+    finally:
         events.close()
+    if root.tag != root_tag:
         raise XmlInputError(path, root.sourceline, None, _wrong_root(root.tag, root_name, namespace))
-    record: etree._Element | None = None
-    count = 0
-    for event, element in events:
-        if event == "start":
-            if record is None:
-                if element.tag in wanted:
-                    record, count = element, 0
-            else:
-                count += 1
-                if count > MAX_RECORD_ELEMENTS:
-                    raise XmlInputError(path, record.sourceline, None, (
-                        f"<{local(record.tag)}> holds more than {MAX_RECORD_ELEMENTS:,} elements"))
-        elif element is record:
-            record = None
-            yield element
-        elif record is None:
-            release(element)
+
+
+# No element is shorter than 4 bytes (`<a/>`), so only a record spanning this much can hold too many; the
+# margin covers the 32 KiB lxml reads at a time (where in its read a record starts is not known).
+_SUSPECT_RECORD_BYTES = 4 * MAX_RECORD_ELEMENTS - 65_536
+
+
+class _PrunedSource:
+    """The document's bytes as lxml reads them (32 KiB at a time). Before each read it frees every finished
+    element outside the open record: each sibling before the last along the open path from the root, which
+    is all lxml still holds of them. It counts a long record's elements, refusing one holding too many.
+    """
+
+    def __init__(self, path: Path, stream: Readable) -> None:
+        self.path, self.stream = path, stream
+        self.root: etree._Element | None = None
+        self.record: etree._Element | None = None
+        self._read = self._record_start = self._next_count = 0
+
+    def read(self, size: int) -> bytes:
+        node = self.root
+        while node is not None and node is not self.record:
+            if len(node) > 1:
+                del node[:-1]
+            node = node[-1] if len(node) else None
+        if self.record is not None and self._read >= self._next_count:
+            self._count()
+        data = self.stream.read(size)
+        self._read += len(data)
+        return data
+
+    def open(self, record: etree._Element) -> None:
+        self.record, self._record_start = record, self._read
+        self._next_count = self._read + _SUSPECT_RECORD_BYTES
+
+    def close(self) -> None:
+        if self._read - self._record_start >= _SUSPECT_RECORD_BYTES:
+            self._count()
+        self.record = None
+
+    def _count(self) -> None:
+        """Refuse the open record when it holds more than MAX_RECORD_ELEMENTS elements; else look again
+        once it spans as many bytes more (each count costs at most MAX_RECORD_ELEMENTS steps)."""
+        record = self.record
+        assert record is not None
+        if sum(1 for _ in record.iter(etree.Element)) - 1 > MAX_RECORD_ELEMENTS:
+            raise XmlInputError(self.path, record.sourceline, None,
+                                f"<{local(record.tag)}> holds more than {MAX_RECORD_ELEMENTS:,} elements")
+        self._next_count = self._read + _SUSPECT_RECORD_BYTES
 
 
 def release(element: etree._Element) -> None:

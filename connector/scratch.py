@@ -8,7 +8,9 @@ when the input is big enough to pay for starting one.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
+import multiprocessing.process
 import signal
 import sqlite3
 import sys
@@ -52,11 +54,6 @@ def worth_a_process(paths: Sequence[Path]) -> bool:
     return sum(path.stat().st_size for path in paths) >= PARALLEL_MIN_BYTES
 
 
-def _exit_on_sigterm() -> None:
-    """Pool workers turn `terminate` into SystemExit, so their clean-up (temp files) still runs."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-
-
 def _context() -> multiprocessing.context.BaseContext:
     """`fork` when this process has one thread; a `forkserver` otherwise. A fork copies every lock another
     thread holds at that instant (SQLite's, stdio's) and nothing ever releases it in the copy, so with
@@ -65,34 +62,65 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
 
 
+class WorkerDied(ChildProcessError):
+    """The second process ended without an answer (killed, out of memory): the command fails, not waits."""
+
+
+def _work(answer: multiprocessing.connection.Connection, function: Callable[..., Any],
+          args: tuple[object, ...]) -> None:
+    """The worker: `terminate` becomes SystemExit, so clean-up (temp files) runs; the outcome goes back."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        outcome = (True, function(*args))
+    except Exception as error:  # it is raised again in the caller, which reports it
+        outcome = (False, error)
+    answer.send(outcome)
+    answer.close()
+
+
 class Background:
     """`function(*args)` in a second process when `parallel`, else inline when its result is asked for.
 
     Leaving the block stops a worker whose result nobody asked for (the caller failed first), so an
-    error never waits for, nor leaves behind, the other half of the work. The worker is forked (see
-    `_context`): `spawn` would start a fresh interpreter (slower) and re-run the caller's main script,
-    which breaks any script that calls the connector without an `if __name__ == "__main__"` guard. The
-    worker only parses files and writes its own new files; it never touches what it inherits.
+    error never waits for, nor leaves behind, the other half of the work. A worker that dies without an
+    answer raises WorkerDied (a pool would wait for it forever). The worker is forked (see `_context`):
+    `spawn` would start a fresh interpreter (slower) and re-run the caller's main script, which breaks any
+    script that calls the connector without an `if __name__ == "__main__"` guard. The worker only parses
+    files and writes its own new files; it never touches what it inherits.
     """
 
     def __init__(self, function: Callable[..., Any], args: tuple[object, ...], parallel: bool) -> None:
         self._function, self._args = function, args
-        self._pool = _context().Pool(1, _exit_on_sigterm) if parallel else None
-        self._pending = self._pool.apply_async(function, args) if self._pool else None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if parallel:
+            context = _context()
+            self._answer, sender = context.Pipe(duplex=False)
+            self._process = context.Process(target=_work, args=(sender, function, args), daemon=True)
+            self._process.start()
+            sender.close()  # only the worker holds it now: its death ends the pipe
+        self._done = False
 
     def result(self) -> Any:
-        if self._pending is None:
+        if self._process is None:
             return self._function(*self._args)
-        pending, self._pending = self._pending, None
-        return pending.get()
+        try:
+            succeeded, value = self._answer.recv()
+        except EOFError:
+            self._process.join()
+            raise WorkerDied(f"the second process ({getattr(self._function, '__name__', 'worker')}) ended "
+                             f"without an answer (exit code {self._process.exitcode})") from None
+        finally:
+            self._done = True
+        if not succeeded:
+            raise value
+        return value
 
     def __enter__(self) -> Background:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool:
-            if self._pending is None:
-                self._pool.close()  # the worker is done: let it exit on its own
-            else:
-                self._pool.terminate()
-            self._pool.join()
+        if self._process is not None:
+            if not self._done:
+                self._process.terminate()
+            self._process.join()
+            self._answer.close()

@@ -8,10 +8,17 @@ root element's first event): so a comment, a processing instruction, padding or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from lxml import etree
+
+
+class Readable(Protocol):
+    """What lxml reads a document from instead of a path: a file, or a part of one (connector/split.py)."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class XmlInputError(ValueError):
@@ -24,7 +31,11 @@ class XmlInputError(ValueError):
 
     def __reduce__(self) -> tuple[type, tuple[str, int | None, str | None, str]]:
         """Rebuild from the parts, so the error survives the trip back from a worker process."""
-        return XmlInputError, (self.path, self.line, self.field, self.message)
+        return type(self), (self.path, self.line, self.field, self.message)
+
+
+class MalformedXmlError(XmlInputError):
+    """The input is no well-formed XML (as opposed to a well-formed export with a bad value)."""
 
 
 def _refuse_dtd(path: Path, element: etree._Element) -> None:
@@ -38,12 +49,14 @@ def _refuse_dtd(path: Path, element: etree._Element) -> None:
 
 
 def open_iterparse(
-    path: Path, events: tuple[str, ...] = ("start", "end"), tag: str | None = None
+    path: Path, events: tuple[str, ...] = ("start", "end"), tag: str | Sequence[str] | None = None,
+    source: Readable | None = None,
 ) -> Iterator[tuple[str, etree._Element]]:
-    """Iterparse `path` with no DTD, no entities and no network; syntax errors name file and line."""
+    """Iterparse `path` (or `source`, its bytes as read by a caller, named `path` in errors) with no DTD,
+    no entities and no network; syntax errors name file and line."""
     events_iter = etree.iterparse(
-        str(path), events=events, tag=tag, resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False,
+        str(path) if source is None else source, events=events, tag=tag, resolve_entities=False,
+        no_network=True, load_dtd=False, huge_tree=False,
     )
     first = True
     try:
@@ -60,4 +73,4 @@ def open_iterparse(
             # real error is the last in its log (which also keeps earlier parses' errors)
             errors = [entry for entry in error.error_log if entry.level >= etree.ErrorLevels.ERROR]
             line, message = (errors[-1].line, errors[-1].message) if errors else (None, message)
-        raise XmlInputError(path, line or None, None, f"malformed XML: {message}") from None
+        raise MalformedXmlError(path, line or None, None, f"malformed XML: {message}") from None
