@@ -19,12 +19,10 @@ import click
 from connector.alert import onboard
 from connector.export import export_full
 from connector.failures import Commands, ExistingFile
-from connector.inventory_export import write_inventory_export
 from connector.jobwait import JobWaitError, describe_failure, wait_for_jobs
 from connector.names import inventory_file_name
 from connector.newfolder import removed_on_failure
 from connector.scan import DEFAULT_LOCALE, SiteInputs
-from connector.scratch import Background, worth_a_process
 from connector.settings import (
     DEFAULT_EXTERNAL_BUSINESS_ID,
     DEFAULT_TIMEZONE,
@@ -232,17 +230,16 @@ def export(**params: Any) -> None:
         now = datetime.now(UTC)
         inventories = params["inventories"]
         path = params["out_dir"] / inventory_file_name(params["site_id"], now)
-        # The inventory copy is independent of the feed: on two cores it is written meanwhile.
-        copy_args = (inventories, path)
+        # The scan's stock pass writes the inventory copy too: the lists are read once.
         try:
-            with Background(write_inventory_export, copy_args, worth_a_process(inventories)) as copy:
-                files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now)
-                progress(f"wrote {files.feed}: {files.rows} rows")
-                for line in files.summary.lines(files.rows):
-                    _echo_err(line)
-                records = copy.result() if inventories else None
-                if inventories:
-                    progress(f"wrote {path}: {records} inventory records")
+            files = export_full(_site_inputs(params, params["site_id"]), params["out_dir"], now,
+                                path if inventories else None)
+            progress(f"wrote {files.feed}: {files.rows} rows")
+            for line in files.summary.lines(files.rows):
+                _echo_err(line)
+            records = files.inventory_records
+            if inventories:
+                progress(f"wrote {path}: {records} inventory records")
         except BaseException:
             path.unlink(missing_ok=True)  # the copy may have finished before the feed failed
             raise

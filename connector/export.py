@@ -23,12 +23,15 @@ class ExportFiles:
     feed: Path
     rows: int
     summary: ExportSummary
+    inventory_records: int | None = None  # in the inventory copy, when one was asked for
 
 
-def export_full(inputs: SiteInputs, out_dir: Path, now: datetime) -> ExportFiles:
-    """Write the full product feed for `inputs` into `out_dir` (`sfcc-connector export --full`)."""
+def export_full(inputs: SiteInputs, out_dir: Path, now: datetime, inventory_copy: Path | None = None
+                ) -> ExportFiles:
+    """Write the full product feed for `inputs` into `out_dir` (`sfcc-connector export --full`), and the
+    inventory export to `inventory_copy` when given (from the scan's own pass over the lists)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / feed_file_name(inputs.site_id, inputs.locale, now)
-    with scan_site(inputs, now) as scan:
+    with scan_site(inputs, now, inventory_copy=inventory_copy) as scan:
         rows = write_product_feed(scan.rows(), path)
-    return ExportFiles(feed=path, rows=rows, summary=scan.summary)
+    return ExportFiles(feed=path, rows=rows, summary=scan.summary, inventory_records=scan.inventory_records)

@@ -39,6 +39,7 @@ from connector.catalog_load import (
 )
 from connector.feed import FeedRow, SkuFacts, build_row, price_text
 from connector.inventory import ListHeader, read_inventory
+from connector.inventory_export import COPY_SCHEMA, InventoryCopy
 from connector.pricebook import PriceBook, read_pricebook
 from connector.scratch import Background, Scratch, worth_a_process
 from connector.split import Split, find_split
@@ -237,6 +238,7 @@ class SiteScan:
         self._db = self._scratch.db
         self._add = self._scratch.add
         self._default_lists = 0
+        self.inventory_records: int | None = None  # written to the inventory copy, when one was asked
         self.summary = ExportSummary()
         self._only_catalog = False  # the site catalog is so only because no other catalog was given
 
@@ -333,24 +335,26 @@ class SiteScan:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def load(self, now: datetime, split_min_bytes: int | None = SPLIT_MIN_BYTES) -> None:
+    def load(self, now: datetime, split_min_bytes: int | None = SPLIT_MIN_BYTES,
+             inventory_copy: Path | None = None) -> None:
         """Stream every input into the scratch database, then derive the per-master tables.
 
         Prices and stock load in a second process meanwhile (when they are big enough to pay for
         one), and each catalog file of `split_min_bytes` or more (None: none) is parsed in two parts
-        at once: on two cores the catalogs, the largest input, are then the only wait.
+        at once: on two cores the catalogs, the largest input, are then the only wait. The stock pass
+        also writes the inventory export to `inventory_copy` when given (`inventory_records`).
         """
         inputs = self.inputs
         side = self._work_dir / "side.sqlite"
         side_inputs = (*inputs.pricebooks, *inputs.inventories)
-        args = (side, inputs.pricebooks, inputs.inventories, now, inputs.currency or "")
+        args = (side, inputs.pricebooks, inputs.inventories, now, inputs.currency or "", inventory_copy)
         with Background(_load_side, args, worth_a_process(side_inputs)) as prices_and_stock:
             self._db.execute("BEGIN")
             catalogs = self._load_catalogs(now, split_min_bytes)
             self._scratch.flush()
             self._db.execute("COMMIT")
             self._choose_site_catalog(catalogs)
-            self.currency, self._default_lists = prices_and_stock.result()
+            self.currency, self._default_lists, self.inventory_records = prices_and_stock.result()
         self._db.execute("ATTACH DATABASE ? AS side", (str(side),))
         self._db.execute("BEGIN")
         for statement in _DERIVE.split(";"):
@@ -484,28 +488,41 @@ class SiteScan:
 
 
 def _load_side(
-    path: Path, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
-) -> tuple[str, int]:
-    """Lowest applicable price per product and stock per list and SKU, into their own file `path`.
+    path: Path, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str,
+    inventory_copy: Path | None,
+) -> tuple[str, int, int | None]:
+    """Lowest applicable price per product and stock per list and SKU, into their own file `path`; with
+    `inventory_copy`, the inventory export written there from the same pass over the lists.
 
-    Returns the site currency (`currency`, else the first applicable book's) and the number of
-    default-instock lists, counting "no inventory input at all" as one such list: with nothing
-    known about stock, every SKU is reported in stock.
+    Returns the site currency (`currency`, else the first applicable book's), the number of
+    default-instock lists, counting "no inventory input at all" as one such list (with nothing
+    known about stock, every SKU is reported in stock), and the records copied (None: no copy).
     """
-    scratch = Scratch(path, _SIDE_SCHEMA)
+    scratch = Scratch(path, _SIDE_SCHEMA + COPY_SCHEMA)
+    copy = InventoryCopy(scratch) if inventory_copy else None
     scratch.db.execute("BEGIN")
     try:
-        result = _load_prices_and_stock(scratch, pricebooks, inventories, now, currency)
+        currency = _load_prices(scratch, pricebooks, now, currency)
+        lists = default_lists = list_default = 0
+        for inventory in inventories:
+            for item in read_inventory(inventory, with_xml=copy is not None):
+                if copy is not None:
+                    copy.add(item)
+                if isinstance(item, ListHeader):
+                    lists, list_default = lists + 1, int(item.default_instock)
+                    default_lists += list_default
+                else:
+                    scratch.add(_INSERT_STOCK, (lists, item.product_id, int(item.in_stock), list_default,
+                                                int(item.ats_positive)))
         scratch.flush()
         scratch.db.execute("COMMIT")
+        copied = copy.write(inventory_copy) if copy is not None and inventory_copy else None
     finally:
         scratch.db.close()
-    return result
+    return currency, default_lists if inventories else 1, copied
 
 
-def _load_prices_and_stock(
-    scratch: Scratch, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str
-) -> tuple[str, int]:
+def _load_prices(scratch: Scratch, pricebooks: Sequence[Path], now: datetime, currency: str) -> str:
     active = False
     for book in pricebooks:
         for record in read_pricebook(book, now):
@@ -514,16 +531,7 @@ def _load_prices_and_stock(
                 active = record.applicable and record.currency == currency
             elif active:
                 scratch.add(_UPSERT_PRICE, (record.product_id, record.amount))
-    lists = default_lists = list_default = 0
-    for inventory in inventories:
-        for item in read_inventory(inventory):
-            if isinstance(item, ListHeader):
-                lists, list_default = lists + 1, int(item.default_instock)
-                default_lists += list_default
-            else:
-                scratch.add(_INSERT_STOCK, (lists, item.product_id, int(item.in_stock), list_default,
-                                            int(item.ats_positive)))
-    return currency, default_lists if inventories else 1
+    return currency
 
 
 def _decode_images(images: bytes | None) -> list[ImageGroup]:
@@ -560,18 +568,18 @@ def _image_url(base: str, path: str) -> str:
 
 
 def scan_site(inputs: SiteInputs, now: datetime | None = None, work_dir: Path | None = None,
-              split_min_bytes: int | None = SPLIT_MIN_BYTES) -> SiteScan:
+              split_min_bytes: int | None = SPLIT_MIN_BYTES, inventory_copy: Path | None = None) -> SiteScan:
     """Scan all inputs once; `now` (UTC if naive) decides online windows. Raises XmlInputError.
 
     A catalog file of `split_min_bytes` or more (None: none) is parsed in two processes at once; the
-    feed and every error are the same either way.
+    feed and every error are the same either way. `inventory_copy`: see `SiteScan.load`.
     """
     moment = now or datetime.now(UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     for threshold in (split_min_bytes, None):  # a cut its parts do not prove (malformed XML): uncut
         scan = SiteScan(inputs, Path(tempfile.mkdtemp(prefix="sfcc-scan-", dir=work_dir)))
         try:
-            scan.load(moment, threshold)
+            scan.load(moment, threshold, inventory_copy)
             return scan
         except SplitRefused:
             scan.close()
