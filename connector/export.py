@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from connector.feed import write_product_feed
 from connector.names import feed_file_name
 from connector.scan import SiteInputs, scan_site
 from connector.summary import ExportSummary
@@ -33,5 +32,5 @@ def export_full(inputs: SiteInputs, out_dir: Path, now: datetime, inventory_copy
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / feed_file_name(inputs.site_id, inputs.locale, now)
     with scan_site(inputs, now, inventory_copy=inventory_copy) as scan:
-        rows = write_product_feed(scan.rows(), path)
+        rows = scan.write_feed(path)
     return ExportFiles(feed=path, rows=rows, summary=scan.summary, inventory_records=scan.inventory_records)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 from connector.names import temp_name
 
@@ -63,9 +63,12 @@ def write_product_feed(rows: Iterable[FeedRow], path: Path) -> int:
     return write_feed_lines(map(format_feed_line, rows), path)
 
 
-def write_feed_lines(lines: Iterable[str], path: Path) -> int:
+def write_feed_lines(
+    lines: Iterable[str], path: Path, appended: Callable[[TextIO], int] | None = None
+) -> int:
     """`write_product_feed` for rows already formatted (a sync formats each row once, to hash it).
 
+    `appended` writes more lines after these (made elsewhere meanwhile) and returns their count.
     A failure while lines are produced (bad input) removes the temp file, so `path` is never
     half-written.
     """
@@ -77,6 +80,8 @@ def write_feed_lines(lines: Iterable[str], path: Path) -> int:
             for line in lines:
                 handle.write(line)
                 count += 1
+            if appended is not None:
+                count += appended(handle)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)

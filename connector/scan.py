@@ -11,7 +11,6 @@ make a product a site product (`ProductMgr.queryAllSiteProducts()`) and give `pr
 from __future__ import annotations
 
 import dataclasses
-import functools
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,15 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 from connector.catalog import (
     CatalogContext,
-    ImageGroup,
     catalog_id,
     read_catalog,
 )
 from connector.catalog_load import (
-    KIND_ITEM,
     KIND_MASTER,
     KIND_SET,
     SCHEMA,
@@ -35,12 +33,12 @@ from connector.catalog_load import (
     SplitRefused,
     load_first_part,
     load_second_part,
-    unpack,
 )
-from connector.feed import FeedRow, SkuFacts, build_row, price_text
+from connector.feed import FeedRow, format_feed_line, write_feed_lines, write_product_feed
 from connector.inventory import ListHeader, read_inventory
 from connector.inventory_export import COPY_SCHEMA, InventoryCopy
 from connector.pricebook import PriceBook, read_pricebook
+from connector.rows import RowJoin, RowSettings, write_rows_part
 from connector.scratch import Background, Scratch, worth_a_process
 from connector.split import Split, find_split
 from connector.summary import (
@@ -108,25 +106,6 @@ INSERT INTO master_default SELECT m.master, COALESCE(
     (SELECT v.variant FROM variant v JOIN product p ON p.id = v.variant
         WHERE v.master = m.master AND p.online = 1 ORDER BY v.pos LIMIT 1))
     FROM (SELECT DISTINCT master FROM variant) m;
-"""
-
-_ROWS = f"""
-SELECT p.id, p.name, p.short, p.long, p.brand, p.msku, p.images, p.vals, v.master,
-    COALESCE(pp.amount, mp.amount), c.cat,
-    CASE WHEN v.master IS NULL THEN COALESCE(s.instock, :n > 0) ELSE COALESCE(ms.instock, 0) END,
-    d.variant
-FROM product p
-JOIN site_product sp ON sp.id = p.id
-LEFT JOIN variant v ON v.variant = p.id
-LEFT JOIN price pp ON pp.id = p.id
-LEFT JOIN price mp ON mp.id = v.master
-LEFT JOIN category c ON c.id = COALESCE(v.master, p.id)
-LEFT JOIN sku_stock s ON s.id = p.id
-LEFT JOIN master_stock ms ON ms.master = v.master
-LEFT JOIN master_default d ON d.master = v.master
-WHERE p.kind = {KIND_ITEM} AND p.online = 1 AND COALESCE(pp.amount, mp.amount) IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM vgroup g WHERE g.id = p.id)
-ORDER BY p.seq
 """
 
 # Every product of the catalogs that gets no row, with the first reason in the cartridge's order:
@@ -212,20 +191,6 @@ class _Catalog:
                 f"{self.assignments} category assignments)")
 
 
-@dataclass(frozen=True, slots=True)
-class _Master:
-    """A master's facts its variants inherit or use, decoded once per master."""
-
-    name: str
-    short: str
-    long: str
-    brand: str
-    msku: str
-    images: tuple[ImageGroup, ...]
-    vals: dict[str, str]
-    attributes: tuple[tuple[str, str, dict[str, str]], ...]  # attribute id, display name, values
-
-
 class SiteScan:
     """Result of one streaming scan: rows are joined from the scratch database when asked for."""
 
@@ -244,71 +209,36 @@ class SiteScan:
 
     def rows(self) -> Iterator[FeedRow]:
         """Every sellable SKU's feed row: online, priced variants, simple, option and bundle products."""
+        return self._join().rows(self.summary)
+
+    def write_feed(self, path: Path) -> int:
+        """The product feed of every row into `path`; returns the row count. With a big catalog the rows
+        of its second half are joined in a second process meanwhile, and appended: the same file."""
+        lo, hi = self._db.execute("SELECT MIN(seq), MAX(seq) FROM product").fetchone()
+        if lo is None or not worth_a_process(self.inputs.catalog_files):
+            return write_product_feed(self.rows(), path)
+        middle, part = (lo + hi + 1) // 2, self._work_dir / "rows-part.txt"
+        join = self._join()
+        args = (self._work_dir / "scan.sqlite", self._work_dir / "side.sqlite", join.settings, middle, part)
+        with Background(write_rows_part, args, parallel=True) as second:
+
+            def appended(handle: TextIO) -> int:
+                count, tallies = second.result()
+                self.summary.add_row_tallies(tallies)
+                with open(part, encoding="utf-8", newline="\n") as rest:
+                    shutil.copyfileobj(rest, handle, 1 << 20)
+                return count
+
+            return write_feed_lines(map(format_feed_line, join.rows(self.summary, stop=middle)), path,
+                                    appended)
+
+    def _join(self) -> RowJoin:
         inputs = self.inputs
-        storefront = inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/")
-        country = inputs.locale.partition("_")[2].upper()
-        # Variants repeat their master's facts, images and often prices: compute each once.
-        master_of = functools.lru_cache(maxsize=4096)(self._master)
-        price_of = functools.lru_cache(maxsize=4096)(functools.partial(price_text, currency=self.currency))
-        urls_of = functools.lru_cache(maxsize=4096)(functools.partial(_image_urls, inputs.image_base_url))
-        summary = self.summary
-        summary.skus, summary.no_category, summary.no_image, summary.no_brand = 0, Tally(), Tally(), Tally()
-        for (
-            sku,
-            name,
-            short,
-            long,
-            brand,
-            msku,
-            images,
-            vals,
-            master_id,
-            amount,
-            category,
-            in_stock,
-            default_variant,
-        ) in self._db.execute(_ROWS, {"n": self._default_lists}):
-            summary.skus += 1
-            own_values = unpack(vals, {})
-            own_images = _decode_images(images)
-            master = master_of(master_id) if master_id else None
-            if master is None:
-                paths = _select_images(own_images, {})
-                properties: tuple[tuple[str, str], ...] = ()
-            else:
-                paths = _select_images(own_images, own_values) or _select_images(master.images, own_values)
-                name, short, long = name or master.name, short or master.short, long or master.long
-                properties = tuple(
-                    (display, values.get(own_values[key], own_values[key]))
-                    for key, display, values in master.attributes
-                    if own_values.get(key)
-                )
-            brand, msku = brand or (master.brand if master else ""), msku or (master.msku if master else "")
-            for empty, tally in ((not category, summary.no_category), (not paths, summary.no_image),
-                                 (not (brand or msku), summary.no_brand)):
-                if empty:
-                    tally.add(sku)
-            yield build_row(
-                SkuFacts(
-                    sku_id=sku,
-                    name=name,
-                    short_description=short,
-                    long_description=long,
-                    image_urls=urls_of(tuple(paths)),
-                    landing_page_url=f"{storefront}/{sku}.html",
-                    category_id=category or "",
-                    country=country,
-                    in_stock=bool(in_stock),
-                    price=price_of(amount),
-                    item_group_id=master_id or sku,
-                    variation_properties=properties,
-                    is_default_variant=master is None or default_variant == sku,
-                    brand=brand or msku or inputs.site_id,
-                    google_product_category=inputs.google_product_category,
-                    condition=own_values.get("condition")
-                    or (master.vals.get("condition", "") if master else ""),
-                )
-            )
+        return RowJoin(self._db, RowSettings(
+            storefront=inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/"),
+            country=inputs.locale.partition("_")[2].upper(), site_id=inputs.site_id,
+            image_base_url=inputs.image_base_url, google_product_category=inputs.google_product_category,
+            currency=self.currency, default_lists=self._default_lists))
 
     def deletable(self, sku_ids: Iterable[str]) -> Iterator[str]:
         """The IDs of `sku_ids` that go in the delete feed: all but products that still exist and whose
@@ -456,36 +386,6 @@ class SiteScan:
                     f"catalog {item.catalog_id} ({item.files}) assigns products that no given catalog "
                     f"defines: {Tally(count, examples).describe()}")
 
-    def _master(self, master_id: str) -> _Master | None:
-        found = self._db.execute(
-            "SELECT name, short, long, brand, msku, images, vals, attrs FROM product WHERE id = ?",
-            (master_id,),
-        ).fetchone()
-        if found is None:
-            return None
-        name, short, long, brand, msku, images, vals, attrs = found
-        attributes = []
-        for attribute_id, variation_attribute_id, display_name, values in unpack(attrs, ()):
-            if values is None:
-                shared = self._db.execute(
-                    "SELECT attr FROM shared_attr WHERE vid = ?", (variation_attribute_id,)
-                ).fetchone()
-                _, _, shared_name, values = (
-                    unpack(shared[0], ("", "", "", ())) if shared else ("", "", "", ())
-                )
-                display_name = display_name or shared_name
-            attributes.append((attribute_id, display_name or attribute_id, dict(values)))
-        return _Master(
-            name,
-            short,
-            long,
-            brand,
-            msku,
-            tuple(_decode_images(images)),
-            unpack(vals, {}),
-            tuple(attributes),
-        )
-
 
 def _load_side(
     path: Path, pricebooks: Sequence[Path], inventories: Sequence[Path], now: datetime, currency: str,
@@ -532,39 +432,6 @@ def _load_prices(scratch: Scratch, pricebooks: Sequence[Path], now: datetime, cu
             elif active:
                 scratch.add(_UPSERT_PRICE, (record.product_id, record.amount))
     return currency
-
-
-def _decode_images(images: bytes | None) -> list[ImageGroup]:
-    return [ImageGroup(match, paths) for match, paths in unpack(images, ())]
-
-
-def _select_images(groups: Sequence[ImageGroup], values: dict[str, str]) -> list[str]:
-    """Paths of the most specific `large` groups matching the variant's values, as the platform does.
-
-    A group without variation conditions is the fallback; `variation-value` ("" attribute) matches
-    any of the variant's values.
-    """
-    best, paths = -1, []
-    for group in groups:
-        if not all(
-            values.get(key) == value if key else value in values.values() for key, value in group.match
-        ):
-            continue
-        if len(group.match) > best:
-            best, paths = len(group.match), list(group.paths)
-        elif len(group.match) == best:
-            paths.extend(group.paths)
-    return paths
-
-
-def _image_urls(base: str, paths: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(_image_url(base, path) for path in paths)
-
-
-def _image_url(base: str, path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return path
-    return base + path.lstrip("/") if base.endswith("/") else base + path
 
 
 def scan_site(inputs: SiteInputs, now: datetime | None = None, work_dir: Path | None = None,

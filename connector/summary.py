@@ -29,6 +29,11 @@ class Tally:
         if len(self.examples) < EXAMPLES:
             self.examples.append(product_id)
 
+    def extend(self, later: Tally) -> None:
+        """Count what `later` counted after this one (a second half of the rows)."""
+        self.count += later.count
+        self.examples = (self.examples + later.examples)[:EXAMPLES]
+
     def describe(self) -> str:
         """`3 (A, B, C)`, or `12 (A, B, C, ...)` when there are more than the examples."""
         more = ", ..." if self.count > len(self.examples) else ""
@@ -36,6 +41,10 @@ class Tally:
 
     def as_dict(self) -> dict[str, object]:
         return {"count": self.count, "examples": list(self.examples)}
+
+
+# What joining rows counts: SKUs, then those with no category, no image, no brand (ExportSummary).
+RowTallies = tuple[int, Tally, Tally, Tally]
 
 
 @dataclass
@@ -50,6 +59,17 @@ class ExportSummary:
     no_brand: Tally = field(default_factory=Tally)  # neither brand nor manufacturer SKU: Site ID written
     kept: Tally = field(default_factory=Tally)  # gone from the feed, kept out of the delete feed (ATS <= 0)
     warnings: list[str] = field(default_factory=list)
+
+    def row_tallies(self) -> RowTallies:
+        return self.skus, self.no_category, self.no_image, self.no_brand
+
+    def add_row_tallies(self, later: RowTallies) -> None:
+        """Add the tallies of rows joined after these (in another process)."""
+        skus, no_category, no_image, no_brand = later
+        self.skus += skus
+        self.no_category.extend(no_category)
+        self.no_image.extend(no_image)
+        self.no_brand.extend(no_brand)
 
     def lines(self, written: int) -> list[str]:
         """Human-readable report; `written` is the rows this run's feed carries (fewer on a delta)."""

@@ -1,5 +1,5 @@
-"""A big catalog is parsed in two processes, cut at a top-level <product>: the feed, the summary and every
-error are byte for byte those of the single-process read."""
+"""A big catalog is parsed in two processes, cut at a top-level <product>, and its rows joined in two: the
+feed, the summary and every error are byte for byte those of the single-process run."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from support.sfcc import write_pricebook
 
+import connector.scratch
 from connector.catalog_load import CatalogLoad, Loaded
-from connector.feed import write_product_feed
 from connector.scan import SiteInputs, scan_site
 from connector.scratch import Background, WorkerDied
 from connector.split import find_split
@@ -42,13 +42,17 @@ def merges(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def export(inputs: SiteInputs, out: Path, split_min_bytes: int | None) -> tuple[bytes, list[str]]:
     """The feed's bytes and the summary's lines, from a scan that cuts every catalog (0) or none (None)."""
     with scan_site(inputs, NOW, split_min_bytes=split_min_bytes) as scan:
-        rows = write_product_feed(scan.rows(), out)
+        rows = scan.write_feed(out)
     return out.read_bytes(), scan.summary.lines(rows)
 
 
 def assert_same_both_ways(inputs: SiteInputs, tmp_path: Path) -> bytes:
-    single = export(inputs, tmp_path / "single.txt", None)
-    assert export(inputs, tmp_path / "split.txt", 0) == single
+    """One process for the catalogs and the rows, then two for each (and for prices and stock)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(connector.scratch, "PARALLEL_MIN_BYTES", 1 << 62)
+        single = export(inputs, tmp_path / "single.txt", None)
+        patch.setattr(connector.scratch, "PARALLEL_MIN_BYTES", 0)
+        assert export(inputs, tmp_path / "split.txt", 0) == single
     return single[0]
 
 
