@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.checkpool import CheckPool
 from simulator.feedfile import MAX_LINE_BYTES
 from simulator.rules.issues import Issue, IssueSummary
 from simulator.shop import RemoteFileId, mark_failed
@@ -98,6 +99,8 @@ class JobContext:
     trust: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     limits: Limits = field(default_factory=Limits)
     rejected: list[RejectedFile] = field(default_factory=list)
+    # The runner's worker processes for the review's checks; None checks in the job's own thread.
+    checks: CheckPool | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n

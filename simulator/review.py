@@ -14,11 +14,9 @@ import time
 from collections.abc import Iterable, Iterator
 
 from simulator import shop
+from simulator.checkpool import PARALLEL_AT, Batch, SkuRow, in_process
 from simulator.job import JobContext
-from simulator.rules.engine import check_group
-from simulator.rules.issues import audit_failed_reasons, blocks_publication, product_warnings
-from simulator.rules.profiles import Profile, get_profile
-from simulator.rules.record import FeedRecord
+from simulator.rules.profiles import get_profile
 from simulator.store import job_batches
 
 
@@ -137,59 +135,48 @@ def _apply(ctx: JobContext) -> None:
         shop.mark_processed(conn, ctx.tenant.id, ctx.job_id, ctx.files)
 
 
-def _title(records: list[FeedRecord]) -> str:
-    default = next((r for r in records if r.values.get("is_default_variant", "").lower() == "true"), None)
-    return (default or records[0]).values.get("title", "")
-
-
-def _current_skus(
-    conn: sqlite3.Connection, ctx: JobContext, groups: list[str]
-) -> dict[str, list[sqlite3.Row]]:
-    """The live SKUs of a batch of products, in sku_id order: one query per batch, not one per product."""
-    found: dict[str, list[sqlite3.Row]] = {group: [] for group in groups}
-    for row in conn.execute(
-        f"SELECT item_group_id, sku_id, file, line, row_values FROM skus INDEXED BY skus_group_sku"
-        f" WHERE tenant = ? AND item_group_id IN ({','.join('?' * len(groups))}) AND deleted = 0"
-        f" ORDER BY item_group_id, sku_id",
-        (ctx.tenant.id, *groups),
-    ):
-        found[row["item_group_id"]].append(row)
-    return found
-
-
-def _outcome(ctx: JobContext, group: str, rows: list[sqlite3.Row], profile: Profile) -> tuple:
-    """A product's review over all its current SKUs (not only the changed ones): an outcome row whose
-    target is the status publish moves the product to (DELETED when no SKU is left)."""
-    if not rows:
-        return (ctx.job_id, group, shop.DELETED, "", "[]", "[]")
-    records = [FeedRecord(row["line"], json.loads(row["row_values"])) for row in rows]
-    files = {row["sku_id"]: row["file"] for row in rows}
-    issues = check_group(records, profile)
-    for issue in issues:
-        ctx.add_issue(issue, files.get(issue.sku_id or "", ""))
-    failed = blocks_publication(issues)
-    target, reasons = (shop.FAILED, audit_failed_reasons(issues)) if failed else (shop.ACTIVATE, [])
-    warnings = product_warnings(issues)
-    return (ctx.job_id, group, target, _title(records), json.dumps(reasons), json.dumps(warnings))
-
-
-def review(ctx: JobContext) -> None:
-    """Apply the staged rows, then check each touched product and record its outcome for publish."""
-    _apply(ctx)
-    for counter in ("unchanged", "skus_changed", "products", "published", "failed"):
-        ctx.counts.setdefault(counter, 0)
-    profile = get_profile(ctx.tenant.region)
-    conn = ctx.store.connection()
+def _batches(conn: sqlite3.Connection, ctx: JobContext) -> Iterator[Batch]:
+    """The job's touched products, a batch at a time, each with its live SKUs in sku_id order (all of them,
+    not only the changed ones: a product is reviewed whole); one SKU query per batch, not one per product.
+    Plain tuples, not rows by name: they go to a worker process as they are."""
     for rows in job_batches(
         conn, "SELECT rowid, item_group_id FROM job_groups WHERE job_id = ? AND rowid > ?", ctx.job_id
     ):
-        skus = _current_skus(conn, ctx, [row["item_group_id"] for row in rows])
-        outcomes = [_outcome(ctx, group, group_rows, profile) for group, group_rows in skus.items()]
+        groups = [row["item_group_id"] for row in rows]
+        found: dict[str, list[SkuRow]] = {group: [] for group in groups}
+        skus = conn.cursor()
+        skus.row_factory = None
+        skus.execute(
+            f"SELECT item_group_id, line, row_values, sku_id, file FROM skus INDEXED BY skus_group_sku"
+            f" WHERE tenant = ? AND item_group_id IN ({','.join('?' * len(groups))}) AND deleted = 0"
+            f" ORDER BY item_group_id, sku_id",
+            (ctx.tenant.id, *groups),
+        )
+        for row in skus:
+            found[row[0]].append(row[1:])
+        yield list(found.items())
+
+
+def review(ctx: JobContext) -> None:
+    """Apply the staged rows, then check each touched product and record its outcome for publish.
+
+    The checks of a large review run in worker processes (`checkpool.py`) while this thread reads the next
+    products and writes the outcomes; results come back in order, so the job's report is the same."""
+    _apply(ctx)
+    for counter in ("unchanged", "skus_changed", "products", "published", "failed"):
+        ctx.counts.setdefault(counter, 0)
+    region = get_profile(ctx.tenant.region).region
+    conn = ctx.store.connection()
+    products = conn.execute("SELECT COUNT(*) FROM job_groups WHERE job_id = ?", (ctx.job_id,)).fetchone()[0]
+    check = ctx.checks.check if ctx.checks is not None and products >= PARALLEL_AT else in_process
+    for outcomes, issues in check(region, _batches(conn, ctx)):
+        for issue, file in issues:
+            ctx.add_issue(issue, file)
         with ctx.store.transaction() as write:
             write.executemany(
                 "INSERT INTO job_outcomes (job_id, item_group_id, target, title, reasons, warnings)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                outcomes,
+                [(ctx.job_id, *outcome) for outcome in outcomes],
             )
         ctx.count("products", len(outcomes))
     ctx.save()
