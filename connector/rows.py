@@ -15,6 +15,7 @@ from pathlib import Path
 from connector.catalog import ImageGroup
 from connector.catalog_load import KIND_ITEM, unpack
 from connector.feed import FeedRow, SkuFacts, build_row, format_feed_line, price_text
+from connector.scratch import SCAN_CACHE_KIB
 from connector.summary import ExportSummary, RowTallies, Tally
 
 _ROWS = f"""
@@ -173,6 +174,7 @@ def write_rows_part(scan: Path, side: Path, settings: RowSettings, start: int, p
     and tallies."""
     db = sqlite3.connect(f"file:{scan}?mode=ro", uri=True)
     try:
+        db.execute(f"PRAGMA cache_size={SCAN_CACHE_KIB}")  # as the scan's own connection: joins stay cached
         db.execute("ATTACH DATABASE ? AS side", (f"file:{side}?mode=ro",))
         summary = ExportSummary()
         count = 0

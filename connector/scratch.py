@@ -21,8 +21,10 @@ from typing import Any
 
 _BATCH = 10_000
 PARALLEL_MIN_BYTES = 4 << 20  # below ~4 MiB of input, starting a process costs more than it saves
+SCAN_CACHE_KIB = -32768  # the page cache of each scratch connection: 32 MiB (negative: in KiB)
 _PRAGMAS = (
-    "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32768; PRAGMA temp_store=FILE;"
+    f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size={SCAN_CACHE_KIB}; "
+    "PRAGMA temp_store=FILE;"
 )
 
 
