@@ -4,6 +4,7 @@ feed, the summary and every error are byte for byte those of the single-process 
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +91,23 @@ def test_a_generated_site_gives_the_same_feed_and_summary_cut_or_not(
     feed = assert_same_both_ways(site_inputs(site), tmp_path)
     assert len(merges) == 1
     assert feed.count(b"\n") == 4001
+
+
+def test_with_other_threads_alive_the_parts_come_from_a_forkserver_and_give_the_same_feed(
+    site: dict[str, Path], tmp_path: Path, merges: list[Path]
+) -> None:
+    """Watch mode has threads: its workers come from a forkserver, which gets every argument pickled."""
+    single = export(site_inputs(site), tmp_path / "single.txt", None)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        assert connector.scratch._context().get_start_method() == "forkserver"
+        assert export(site_inputs(site), tmp_path / "split.txt", 0) == single
+    finally:
+        stop.set()
+        busy.join()
+    assert len(merges) == 1
 
 
 def with_bad_product_late(site: dict[str, Path], path: Path, replace: tuple[str, str]) -> Path:
