@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.checkpool import CheckPool
 from simulator.feedfile import MAX_LINE_BYTES
 from simulator.rules.issues import Issue, IssueSummary
 from simulator.shop import RemoteFileId, mark_failed
 from simulator.store import Store
 from simulator.tenant import Tenant
+from simulator.workers import WorkerPool
 
 
 class JobFailed(Exception):
@@ -99,8 +99,8 @@ class JobContext:
     trust: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     limits: Limits = field(default_factory=Limits)
     rejected: list[RejectedFile] = field(default_factory=list)
-    # The runner's worker processes for the review's checks; None checks in the job's own thread.
-    checks: CheckPool | None = None
+    # The runner's worker processes for a large job's parsing and checks; None does them in this thread.
+    workers: WorkerPool | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n

@@ -12,12 +12,25 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 from simulator import shop
-from simulator.checkpool import PARALLEL_AT, Batch, SkuRow, in_process
 from simulator.job import JobContext
+from simulator.rules.engine import check_group
+from simulator.rules.issues import Issue, audit_failed_reasons, blocks_publication, product_warnings
 from simulator.rules.profiles import get_profile
+from simulator.rules.record import FeedRecord
 from simulator.store import job_batches
+
+# Products in one review before its checks go to worker processes. Below it, handing the rows over costs
+# about what it saves: checks come in batches of 1,000 products, so fewer than two keep one worker busy, and
+# 2,000 products checked in 0.28 s here against 0.34 s through the workers (4,000: 0.82 s against 0.75 s).
+PARALLEL_AT = 4_000
+
+SkuRow = tuple[int, str, str, str]  # line, stored row values (JSON), sku_id, file: one current SKU
+Batch = list[tuple[str, list[SkuRow]]]  # products by item_group_id, each with its current SKUs
+Outcome = tuple[str, str, str, str, str]  # item_group_id, target status, title, reasons, warnings (JSON)
+Checked = tuple[list[Outcome], list[tuple[Issue, str]]]  # the outcomes, and each issue with its file
 
 
 class FileChanges:
@@ -135,6 +148,33 @@ def _apply(ctx: JobContext) -> None:
         shop.mark_processed(conn, ctx.tenant.id, ctx.job_id, ctx.files)
 
 
+def check_batch(region: str, batch: Batch) -> Checked:
+    """Each product's review over all its current SKUs: the status publish moves it to (DELETED when no
+    SKU is left), and the issues found, in order, each with the file its SKU came from. Pure: it runs in a
+    worker process for a large review."""
+    profile = get_profile(region)
+    outcomes: list[Outcome] = []
+    found: list[tuple[Issue, str]] = []
+    for group, rows in batch:
+        if not rows:
+            outcomes.append((group, shop.DELETED, "", "[]", "[]"))
+            continue
+        records = [FeedRecord(line, json.loads(values)) for line, values, _, _ in rows]
+        files = {sku: file for _, _, sku, file in rows}
+        issues = check_group(records, profile)
+        found += [(issue, files.get(issue.sku_id or "", "")) for issue in issues]
+        failed = blocks_publication(issues)
+        target, reasons = (shop.FAILED, audit_failed_reasons(issues)) if failed else (shop.ACTIVATE, [])
+        warnings = product_warnings(issues)
+        outcomes.append((group, target, _title(records), json.dumps(reasons), json.dumps(warnings)))
+    return outcomes, found
+
+
+def _title(records: list[FeedRecord]) -> str:
+    default = next((r for r in records if r.values.get("is_default_variant", "").lower() == "true"), None)
+    return (default or records[0]).values.get("title", "")
+
+
 def _batches(conn: sqlite3.Connection, ctx: JobContext) -> Iterator[Batch]:
     """The job's touched products, a batch at a time, each with its live SKUs in sku_id order (all of them,
     not only the changed ones: a product is reviewed whole); one SKU query per batch, not one per product.
@@ -160,7 +200,7 @@ def _batches(conn: sqlite3.Connection, ctx: JobContext) -> Iterator[Batch]:
 def review(ctx: JobContext) -> None:
     """Apply the staged rows, then check each touched product and record its outcome for publish.
 
-    The checks of a large review run in worker processes (`checkpool.py`) while this thread reads the next
+    The checks of a large review run in worker processes (`workers.py`) while this thread reads the next
     products and writes the outcomes; results come back in order, so the job's report is the same."""
     _apply(ctx)
     for counter in ("unchanged", "skus_changed", "products", "published", "failed"):
@@ -168,8 +208,9 @@ def review(ctx: JobContext) -> None:
     region = get_profile(ctx.tenant.region).region
     conn = ctx.store.connection()
     products = conn.execute("SELECT COUNT(*) FROM job_groups WHERE job_id = ?", (ctx.job_id,)).fetchone()[0]
-    check = ctx.checks.check if ctx.checks is not None and products >= PARALLEL_AT else in_process
-    for outcomes, issues in check(region, _batches(conn, ctx)):
+    check = partial(check_batch, region)
+    pool = ctx.workers if products >= PARALLEL_AT else None
+    for outcomes, issues in (pool.map if pool else map)(check, _batches(conn, ctx)):
         for issue, file in issues:
             ctx.add_issue(issue, file)
         with ctx.store.transaction() as write:

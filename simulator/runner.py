@@ -16,10 +16,10 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from simulator.checkpool import CheckPool
 from simulator.flows import FLOWS
 from simulator.job import JobContext, JobFailed, Limits
 from simulator.store import Store
+from simulator.workers import WorkerPool
 
 _STOP = -1
 _log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stopping = False
-        self.checks = CheckPool()  # started at the first large review, ended by `stop`
+        self.workers = WorkerPool()  # started by the first large job, ended by `stop`
 
     def start(self) -> None:
         """Re-queue, in their original order, the jobs a previous run left queued or running.
@@ -81,7 +81,7 @@ class JobRunner:
             threads = list(self._threads)
         for thread in threads:
             thread.join(timeout)
-        self.checks.close()
+        self.workers.close()
 
     def _enqueue(self, tenant: str, job_id: int) -> None:
         with self._lock:
@@ -123,7 +123,7 @@ class JobRunner:
                 report=job.get("report", {}),
                 trust=self.trust,
                 limits=self.limits,
-                checks=self.checks,
+                workers=self.workers,
             )
             self.store.save_job(job_id, state="running")
             for name, step in ctx.flow.steps:

@@ -13,19 +13,22 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from support.simulator_client import Client, row
 from support.waiting import wait_for
 
-from simulator.checkpool import PARALLEL_AT, Batch, CheckPool, in_process
+from simulator.review import PARALLEL_AT, Batch, check_batch
 from simulator.tenant import DEFAULT_TENANT_ID
+from simulator.workers import WorkerPool
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = 4
 # a product of each kind the review decides differently: published, failed, published with a warning
 DEFECTS = ({}, {"price": "0 USD"}, {"image_urls": '{"images":[]}'}, {"description": ""})
+CHECK = partial(check_batch, "US")
 SERVER_TIMEOUT_S = 120.0
 
 
@@ -75,9 +78,9 @@ def _alive(pid: int) -> bool:
 
 def test_workers_find_what_the_job_process_finds_in_the_same_order() -> None:
     batches = _batches(400)
-    pool = CheckPool()
+    pool = WorkerPool()
     try:
-        assert list(pool.check("US", batches)) == list(in_process("US", batches))
+        assert list(pool.map(CHECK, batches)) == list(map(CHECK, batches))
         assert _workers(os.getpid())  # the checks really ran elsewhere
     finally:
         pool.close()
@@ -85,10 +88,10 @@ def test_workers_find_what_the_job_process_finds_in_the_same_order() -> None:
 
 def test_a_worker_that_dies_costs_time_only() -> None:
     batches = _batches(400)
-    expected = list(in_process("US", batches))
-    pool = CheckPool()
+    expected = list(map(CHECK, batches))
+    pool = WorkerPool()
     try:
-        checked = pool.check("US", batches)
+        checked = pool.map(CHECK, batches)
         found = [next(checked)]
         workers = _workers(os.getpid())
         assert workers
@@ -96,19 +99,19 @@ def test_a_worker_that_dies_costs_time_only() -> None:
             os.kill(pid, signal.SIGKILL)
         found += list(checked)  # finishes, in this process, with the same results
         assert found == expected
-        assert list(pool.check("US", batches)) == expected  # the next review starts new workers
+        assert list(pool.map(CHECK, batches)) == expected  # the next review starts new workers
     finally:
         pool.close()
 
 
 def test_closing_the_pool_ends_its_workers() -> None:
-    pool = CheckPool()
-    list(pool.check("US", _batches(100)))
+    pool = WorkerPool()
+    list(pool.map(CHECK, _batches(100)))
     workers = _workers(os.getpid())
     assert workers
     pool.close()
     wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to end")
-    assert list(pool.check("US", _batches(10))) == list(in_process("US", _batches(10)))  # in this process
+    assert list(pool.map(CHECK, _batches(10))) == list(map(CHECK, _batches(10)))  # in this process
 
 
 # --- `tiktok-sim serve` killed mid-review -------------------------------------------------------------

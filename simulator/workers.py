@@ -1,0 +1,123 @@
+"""The job steps' CPU-bound work in worker processes, so it uses the second core while the job's thread
+reads the input and writes SQLite.
+
+Parsing a feed's rows and checking products are pure Python: in one process with the API threads and the
+SQLite work they run under one GIL (about 28 µs per row and 60 µs per SKU). A step hands its work over in
+chunks, in order, and takes each chunk's results back in the same order, so what a job stores and reports
+is the same whichever process did the work. Workers come from a forkserver (serve is multi-threaded: a
+plain fork could copy a lock another thread holds and hang the worker), are started by the first large job
+and kept for the next; each ends by itself when the server's process is gone, so a `kill -9` leaves none
+behind. A worker that dies costs nothing but time: its chunk and the rest are done in the job's own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+WORKERS = 2  # the project's machines have two cores; the job's own thread mostly waits on SQLite
+AHEAD = 2 * WORKERS  # chunks handed over and not yet taken back: bounds what is held in memory
+PARENT_POLL_S = 0.5  # how often a worker looks whether the server is still there
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_log = logging.getLogger(__name__)
+
+
+def _end_with(server: int) -> None:
+    """In a worker: exit once the server's process is gone. A worker cannot wait for its own parent to
+    go: that is the forkserver, which lives as long as any process it started does."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            try:
+                os.kill(server, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
+
+
+Handed = tuple[ProcessPoolExecutor, "Future[Any]"]  # a chunk out with a worker, and whose worker
+
+
+class WorkerPool:
+    """Worker processes shared by the runner's jobs; `close` ends them."""
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self._workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def _submit(self, work: Callable[[T], R], chunk: T) -> Handed | None:
+        """The chunk handed to a worker; None when it must be done here: the pool is closed (the server
+        is stopping) or broken (a worker died)."""
+        with self._lock:
+            if self._closed:
+                return None
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    self._workers, mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_end_with, initargs=(os.getpid(),),
+                )
+            executor = self._executor
+            try:
+                return executor, executor.submit(work, chunk)
+            except BrokenProcessPool as error:
+                self._discard(executor, error)
+                return None
+
+    def map(self, work: Callable[[T], R], chunks: Iterable[T]) -> Iterator[R]:
+        """`work` of each chunk, in the order the chunks come; never more than AHEAD chunks are out at
+        once. `work` is a module-level function (or a partial of one): it is sent to a worker by name. Once
+        a chunk cannot be handed over or a worker fails to finish one, it and every later chunk are done
+        here."""
+        pending: deque[tuple[T, Handed | None]] = deque()
+        local = False
+        for chunk in chunks:
+            handed = None if local else self._submit(work, chunk)
+            local = handed is None
+            pending.append((chunk, handed))
+            while len(pending) > (0 if local else AHEAD):
+                result, local = self._take(work, *pending.popleft(), local)
+                yield result
+        while pending:
+            result, local = self._take(work, *pending.popleft(), local)
+            yield result
+
+    def _take(self, work: Callable[[T], R], chunk: T, handed: Handed | None, local: bool) -> tuple[R, bool]:
+        if handed is None:
+            return work(chunk), local
+        executor, future = handed
+        try:
+            return future.result(), local
+        except (BrokenProcessPool, CancelledError) as error:
+            with self._lock:
+                self._discard(executor, error)
+            return work(chunk), True
+
+    def _discard(self, executor: ProcessPoolExecutor, error: Exception) -> None:
+        """Forget a broken pool (called holding the lock): the next large job starts a new one."""
+        if self._executor is executor:
+            _log.warning("a worker process ended (%s); going on in the job's own thread", error)
+            self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """End the workers once the chunks they hold are done; later work runs in the caller."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
