@@ -48,7 +48,7 @@ class Split:
 
         Counted only when an error needs it: it reads the whole first part.
         """
-        newlines = 0
+        newlines = 0  # libxml2 counts LF only (CR LF once; a lone CR not at all): so does this
         with open(self.path, "rb") as stream:
             remaining = self.at
             while remaining > 0:

@@ -110,12 +110,13 @@ def test_with_other_threads_alive_the_parts_come_from_a_forkserver_and_give_the_
     assert len(merges) == 1
 
 
-def with_bad_product_late(site: dict[str, Path], path: Path, replace: tuple[str, str]) -> Path:
+def with_bad_product_late(site: dict[str, Path], path: Path, replace: tuple[str, str], newline: str = "\n"
+                          ) -> Path:
     """The generated master with `replace` applied to the last product: in the second part of the cut."""
     text = site["catalog-master"].read_text(encoding="utf-8")
     at = text.rindex("<product ")
     old, new = replace
-    path.write_text(text[:at] + text[at:].replace(old, new, 1), encoding="utf-8")
+    path.write_text(text[:at] + text[at:].replace(old, new, 1), encoding="utf-8", newline=newline)
     cut = find_split(path, "catalog")
     assert cut is not None and cut.at < len(text[:at].encode())
     return path
@@ -139,6 +140,17 @@ def test_a_bad_value_in_the_second_part_names_the_same_file_line_and_field(
     line = master.read_text(encoding="utf-8").partition("<online-flag>maybe")[0].count("\n") + 1
     assert line > 65_535  # past what a 16-bit line counter holds
     assert single == split == f"{master}:{line}: online-flag: not a boolean: 'maybe'"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_lines_after_the_cut_count_crlf_and_lone_cr_as_libxml_does(
+    site: dict[str, Path], tmp_path: Path, newline: str
+) -> None:
+    master = with_bad_product_late(site, tmp_path / "master.xml",
+                                   ("<online-flag>true</online-flag>", "<online-flag>maybe</online-flag>"),
+                                   newline)
+    single, split = error_both_ways(site_inputs(site, master))
+    assert single == split and single.endswith(": online-flag: not a boolean: 'maybe'")
 
 
 def test_malformed_xml_in_the_second_part_gives_the_single_process_error(
