@@ -69,8 +69,8 @@ def iter_records(
     wanted = frozenset(f"{{{namespace}}}{name}" for name in names)
     with open(path, "rb") if source is None else source as stream:
         pruned = _PrunedSource(path, stream)
-        # lxml's `tag` filter keeps the other elements' events in C (half the parse's time went to
-        # looking at them in Python); `_PrunedSource` frees them between reads instead.
+        # lxml's `tag` filter keeps the other elements' events in C (looking at each in Python cost a
+        # quarter of the read: 3.5 s -> 2.6 s on a 100k-SKU master); `_PrunedSource` frees them instead.
         for event, element in open_iterparse(path, ("start", "end"), [root_tag, *wanted], pruned):
             if event == "start":
                 if pruned.root is None:
