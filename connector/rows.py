@@ -1,16 +1,19 @@
 """Join the scan's scratch tables into feed rows, in catalog order, optionally one range of it.
 
 A big site's rows are joined in two processes at once (`write_rows_part` takes the second half and
-writes it to a file the feed then appends): each process opens the scan's files for reading only.
+writes it to a file the feed then appends, or a sync then stages): each process opens the scan's
+files for reading only.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from connector.catalog import ImageGroup
 from connector.catalog_load import KIND_ITEM, unpack
@@ -49,6 +52,36 @@ class RowSettings:
     google_product_category: str
     currency: str
     default_lists: int  # lists with default-instock true (see the scan's `_DERIVE`)
+
+
+class RowState(NamedTuple):
+    """A row as a sync stages it: what the snapshot keeps of it, and its feed line (LF-ended)."""
+
+    sku_id: str
+    item_group_id: str
+    price: str
+    row_hash: str  # SHA-1 of `line`: a delta carries the rows whose line changed
+    line: str
+
+
+def row_states(rows: Iterable[FeedRow]) -> Iterator[RowState]:
+    """Each row's feed line and hash, formatted once."""
+    for row in rows:
+        line = format_feed_line(row)
+        yield RowState(row.sku_id, row.item_group_id, row.price,
+                       hashlib.sha1(line.encode("utf-8")).hexdigest(), line)
+
+
+# A worker's row states travel one per line, fields NUL-separated: XML holds no NUL, and a feed line
+# holds no LF but its last character (the cartridge's sanitising makes every CR and LF a space).
+_STATE_SEP = "\0"
+
+
+def read_row_states(path: Path) -> Iterator[RowState]:
+    """The row states `write_rows_part(..., states=True)` wrote into `path`, in order."""
+    with open(path, encoding="utf-8", newline="\n") as states:
+        for text in states:
+            yield RowState(*text.split(_STATE_SEP, 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,20 +201,26 @@ class RowJoin:
         )
 
 
-def write_rows_part(scan: Path, side: Path, settings: RowSettings, start: int, path: Path
-                    ) -> tuple[int, RowTallies]:
-    """In a worker: the feed lines of the products from seq `start` on into `path`; returns their count
-    and tallies."""
+def write_rows_part(scan: Path, side: Path, settings: RowSettings, start: int, path: Path,
+                    states: bool = False) -> tuple[int, RowTallies]:
+    """In a worker: the feed lines of the products from seq `start` on into `path` (with `states`, each
+    as its `RowState`, for `read_row_states`); returns their count and tallies."""
     db = sqlite3.connect(f"file:{scan}?mode=ro", uri=True)
     try:
         db.execute(f"PRAGMA cache_size={SCAN_CACHE_KIB}")  # as the scan's own connection: joins stay cached
         db.execute("ATTACH DATABASE ? AS side", (f"file:{side}?mode=ro",))
         summary = ExportSummary()
         count = 0
+        rows = RowJoin(db, settings).rows(summary, start)
         with open(path, "w", encoding="utf-8", newline="\n") as out:
-            for row in RowJoin(db, settings).rows(summary, start):
-                out.write(format_feed_line(row))
-                count += 1
+            if states:
+                for state in row_states(rows):
+                    out.write(_STATE_SEP.join(state))
+                    count += 1
+            else:
+                for row in rows:
+                    out.write(format_feed_line(row))
+                    count += 1
     finally:
         db.close()
     return count, summary.row_tallies()

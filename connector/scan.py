@@ -13,10 +13,11 @@ make a product a site product (`ProductMgr.queryAllSiteProducts()`) and give `pr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -37,11 +38,11 @@ from connector.catalog_load import (
     load_first_part,
     load_second_part,
 )
-from connector.feed import FeedRow, format_feed_line, write_feed_lines, write_product_feed
+from connector.feed import FeedRow, format_feed_line, write_feed_lines
 from connector.inventory import ListHeader, read_inventory
 from connector.inventory_export import COPY_SCHEMA, InventoryCopy
 from connector.pricebook import PriceBook, read_pricebook
-from connector.rows import RowJoin, RowSettings, write_rows_part
+from connector.rows import RowJoin, RowSettings, RowState, read_row_states, row_states, write_rows_part
 from connector.scratch import Background, Scratch, worth_a_process
 from connector.split import Split, find_split
 from connector.summary import (
@@ -131,6 +132,10 @@ GROUP BY reason
 """
 
 
+# Waits for a worker's half of the rows: its row count and file (None: no worker, every row was here).
+_SecondHalf = Callable[[], tuple[int, Path | None]]
+
+
 class SiteCatalogError(ValueError):
     """The site catalog cannot be told, or assigns none of the products: nothing would be exported."""
 
@@ -217,23 +222,47 @@ class SiteScan:
     def write_feed(self, path: Path) -> int:
         """The product feed of every row into `path`; returns the row count. With a big catalog the rows
         of its second half are joined in a second process meanwhile, and appended: the same file."""
-        lo, hi = self._db.execute("SELECT MIN(seq), MAX(seq) FROM product").fetchone()
-        if lo is None or not worth_a_process(self.inputs.catalog_files):
-            return write_product_feed(self.rows(), path)
-        middle, part = (lo + hi + 1) // 2, self._work_dir / "rows-part.txt"
-        join = self._join()
-        args = (self._work_dir / "scan.sqlite", self._work_dir / "side.sqlite", join.settings, middle, part)
-        with Background(write_rows_part, args, parallel=True) as second:
+        with self._halves(states=False) as (first, second):
 
             def appended(handle: TextIO) -> int:
-                count, tallies = second.result()
-                self.summary.add_row_tallies(tallies)
-                with open(part, encoding="utf-8", newline="\n") as rest:
-                    shutil.copyfileobj(rest, handle, 1 << 20)
+                count, part = second()
+                if part is not None:
+                    with open(part, encoding="utf-8", newline="\n") as rest:
+                        shutil.copyfileobj(rest, handle, 1 << 20)
                 return count
 
-            return write_feed_lines(map(format_feed_line, join.rows(self.summary, stop=middle)), path,
-                                    appended)
+            return write_feed_lines(map(format_feed_line, first), path, appended)
+
+    def row_states(self) -> Iterator[RowState]:
+        """Every row with its feed line and hash, in order, for a sync to stage. With a big catalog the
+        second half's are made in a second process meanwhile: the same states, in the same order."""
+        with self._halves(states=True) as (first, second):
+            yield from row_states(first)
+            _, part = second()
+            if part is not None:
+                yield from read_row_states(part)
+
+    @contextlib.contextmanager
+    def _halves(self, states: bool) -> Iterator[tuple[Iterator[FeedRow], _SecondHalf]]:
+        """The rows of the catalog's first half here, and a call that gives the second's count and file
+        once a worker wrote it (`write_rows_part`; with its tallies added to the summary). A small site,
+        or an empty one, is one half: its rows all come here, and the call gives (0, None)."""
+        lo, hi = self._db.execute("SELECT MIN(seq), MAX(seq) FROM product").fetchone()
+        join = self._join()
+        if lo is None or not worth_a_process(self.inputs.catalog_files):
+            yield join.rows(self.summary), lambda: (0, None)
+            return
+        middle, part = (lo + hi + 1) // 2, self._work_dir / "rows-part.txt"
+        args = (self._work_dir / "scan.sqlite", self._work_dir / "side.sqlite", join.settings, middle, part,
+                states)
+        with Background(write_rows_part, args, parallel=True) as worker:
+
+            def second() -> tuple[int, Path | None]:
+                count, tallies = worker.result()
+                self.summary.add_row_tallies(tallies)
+                return count, part
+
+            yield join.rows(self.summary, stop=middle), second
 
     def _join(self) -> RowJoin:
         inputs = self.inputs

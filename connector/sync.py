@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from connector.alert import AlertError, notify
-from connector.feed import FeedRow, format_feed_line, write_feed_lines
+from connector.feed import write_feed_lines
 from connector.inventory_export import write_inventory_export
 from connector.names import (
     LASTRUN_NAME,
@@ -33,6 +33,7 @@ from connector.names import (
     stamp24,
     tracker_file_name,
 )
+from connector.rows import RowState
 from connector.scan import SiteCatalogError, SiteInputs, scan_site
 from connector.settings import Settings
 from connector.snapshot import Snapshot
@@ -224,16 +225,18 @@ class Syncer:
         feed_name = feed_file_name(site, locale, now)
         delete_name = delete_feed_name(site, now)
         scan = scan_site(inputs, now)
+        states = scan.row_states()
         self.snapshot.begin_staging(run_id, carry_over=partial)
         try:
             result.feed_rows = write_feed_lines(
-                self._select(scan.rows(), run_id, delta, cartridge_compat), run_dir / feed_name)
+                self._select(states, run_id, delta, cartridge_compat), run_dir / feed_name)
             if partial:
                 self.snapshot.unstage(run_id, scan.deleted_ids)
             result.deleted = write_delete_feed(scan.deletable(self.snapshot.vanished(run_id)),
                                                run_dir / delete_name)
             result.summary = scan.summary
         finally:
+            states.close()  # stops a rows worker the run no longer waits for
             scan.close()
         tracker_name = tracker_file_name(now, locale)
         result.tracked = write_tracker(self.snapshot.staged_prices(run_id), run_dir / tracker_name)
@@ -258,26 +261,23 @@ class Syncer:
         self.outbox.save(manifest)
         return result, manifest
 
-    def _select(self, rows: Iterator[FeedRow], run_id: str, delta: bool,
+    def _select(self, states: Iterator[RowState], run_id: str, delta: bool,
                 cartridge_compat: bool) -> Iterator[str]:
         """Stage every row; yield the feed lines carried (all on a full run, new/changed on delta).
 
         Rows go by batches: one staging write and one snapshot lookup per batch, not per SKU.
         """
-        while batch := list(islice(rows, _BATCH)):
-            lines = [format_feed_line(row) for row in batch]
-            digests = [hashlib.sha1(line.encode("utf-8")).hexdigest() for line in lines]
-            self.snapshot.stage(run_id, [(row.sku_id, row.item_group_id, row.price, digest)
-                                         for row, digest in zip(batch, digests, strict=True)])
+        while batch := list(islice(states, _BATCH)):
+            self.snapshot.stage(run_id, [state[:4] for state in batch])
             if not delta:
-                yield from lines
+                yield from (state.line for state in batch)
                 continue
-            known = self.snapshot.previous([row.sku_id for row in batch])
-            for row, line, digest in zip(batch, lines, digests, strict=True):
-                previous = known.get(row.sku_id)
-                if (previous is None or (previous[1] != row.price if cartridge_compat
-                                         else previous[0] != digest)):
-                    yield line
+            known = self.snapshot.previous([state.sku_id for state in batch])
+            for state in batch:
+                previous = known.get(state.sku_id)
+                if (previous is None or (previous[1] != state.price if cartridge_compat
+                                         else previous[0] != state.row_hash)):
+                    yield state.line
 
     # -- inventory runs -------------------------------------------------------------------------
 
