@@ -78,8 +78,9 @@ def _apply_batch(
     ctx: JobContext,
     rows: list[sqlite3.Row],
     changes: FileChanges,
-) -> set[str]:
-    """Upsert the new and changed SKUs of a batch of staged rows; returns the groups touched."""
+) -> dict[str, None]:
+    """Upsert the new and changed SKUs of a batch of staged rows; returns the groups touched, in feed
+    order: new products get their ids in that order, so the same feed gives the same ids every run."""
     tenant = ctx.tenant.id
     skus = list({row["sku_id"] for row in rows})
     stored = {
@@ -90,7 +91,7 @@ def _apply_batch(
             (tenant, *skus),
         )
     }
-    touched: set[str] = set()
+    touched: dict[str, None] = {}  # an ordered set: a set's order changes with the hash seed
     upserts = []
     now = time.time()
     for row in rows:
@@ -106,10 +107,10 @@ def _apply_batch(
             fields = (k for k in new.keys() | before.keys() if new.get(k) != before.get(k))
             changes.note(row["file"], group, fields, changed=1)
             if old[0] != group:
-                touched.add(old[0])
+                touched[old[0]] = None
                 changes.note(row["file"], old[0], ["item_group_id"])
         stored[sku] = (group, values, 0)
-        touched.add(group)
+        touched[group] = None
         upserts.append((tenant, sku, group, row["line"], row["file"], values, now))
     conn.executemany(
         "INSERT INTO skus (tenant, sku_id, item_group_id, line, file, row_values, deleted, updated_at)"

@@ -50,6 +50,16 @@ def test_initial_feed_is_picked_up_reviewed_and_published(client: Client, quoted
     assert (client.server.data_dir / "uploads" / job["id"] / name).read_bytes() == feed(rows, quoted)
 
 
+def test_new_products_get_their_ids_in_feed_order(client: Client) -> None:
+    """The same feed gives the same product ids on every run and machine (not an order that changes with
+    Python's hash seed), so a scenario or a report can name them."""
+    groups = [f"G{n:02d}-{chr(65 + n % 26) * (n % 7 + 1)}" for n in range(40)]
+    client.drop_feed([row(f"{group}-S", group) for group in groups])
+    assert client.run()["state"] == "completed"
+    ids = {product["item_group_id"]: int(product["id"]) for product in client.products()}
+    assert sorted(ids, key=ids.__getitem__) == groups
+
+
 def test_unknown_product_id_answers_tiktok_code(client: Client) -> None:
     for product_id in ("1729000000000000999", "abc"):
         answer = client.tiktok_product(product_id)
