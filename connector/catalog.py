@@ -25,6 +25,7 @@ from connector.records import (
     parse_datetime,
     release,
     required_attribute,
+    tag_codes,
     text_of,
 )
 from connector.xmlsafe import Readable, open_iterparse
@@ -147,9 +148,16 @@ def catalog_id(path: Path) -> str:
     return required_attribute(path, root, "catalog-id")
 
 
-# Slots of the per-product best-value lists in `_CatalogReader.product`.
-_LOCALISED_SLOTS = {"display-name": 0, "short-description": 1, "long-description": 2}
-_SITE_SLOTS = {"online-flag": 0, "online-from": 1, "online-to": 2}
+# A product's children by name: 0-2 the localised texts, 3-5 the site's online flag and window (each a slot of
+# the best-value lists in `_CatalogReader.product`), then the rest.
+_PRODUCT_CHILD = tag_codes({
+    "display-name": 0, "short-description": 1, "long-description": 2,
+    "online-flag": 3, "online-from": 4, "online-to": 5,
+    "custom-attributes": 6, "images": 7, "brand": 8, "manufacturer-sku": 9, "product-set-products": 10,
+    "variations": 11,
+})
+_ONLINE_FLAG = 3
+_CUSTOM_ATTRIBUTE = tag_codes({"custom-attribute": 1})
 _DISPLAY_NAME, _DISPLAY_VALUE = f"{{{CATALOG_NS}}}display-name", f"{{{CATALOG_NS}}}display-value"
 _VALUES, _VALUE = f"{{{CATALOG_NS}}}variation-attribute-values", f"{{{CATALOG_NS}}}variation-attribute-value"
 
@@ -174,31 +182,31 @@ class _CatalogReader:
         window: list[object] = [None, None, None]
         window_ranks = [99, 99, 99]
         for child in element:
-            tag = local(child.tag)
-            slot = _LOCALISED_SLOTS.get(tag)
-            if slot is not None:
-                rank = rank_of(child.get(_XML_LANG) or "x-default", 99)
-                if rank < text_ranks[slot]:
-                    text_ranks[slot], texts[slot] = rank, child.text or ""
+            code = _PRODUCT_CHILD(child.tag)
+            if code < 0:
                 continue
-            slot = _SITE_SLOTS.get(tag)
-            if slot is not None:
+            if code < _ONLINE_FLAG:
+                rank = rank_of(child.get(_XML_LANG) or "x-default", 99)
+                if rank < text_ranks[code]:
+                    text_ranks[code], texts[code] = rank, child.text or ""
+            elif code < 6:
+                slot = code - _ONLINE_FLAG
                 value = parse_bool(path, child) if slot == 0 else parse_datetime(path, child)
                 site = child.get("site-id")
                 rank = 0 if site == site_id else 1 if site is None else 99
                 if rank < window_ranks[slot]:
                     window_ranks[slot], window[slot] = rank, value
-            elif tag == "custom-attributes":
+            elif code == 6:
                 product.values = self._custom_values(child)
-            elif tag == "images":
+            elif code == 7:
                 product.images = self._images(child)
-            elif tag == "brand":
+            elif code == 8:
                 product.brand = text_of(child)
-            elif tag == "manufacturer-sku":
+            elif code == 9:
                 product.manufacturer_sku = text_of(child)
-            elif tag == "product-set-products":
+            elif code == 10:
                 product.is_set = len(child) > 0
-            elif tag == "variations":
+            else:
                 self._variations(child, product)
         product.name, product.short_description, product.long_description = texts
         flag, start, end = window
@@ -226,7 +234,7 @@ class _CatalogReader:
     def _custom_values(self, attributes: etree._Element) -> dict[str, str]:
         best: dict[str, tuple[int, str]] = {}
         for attribute in attributes:
-            if local(attribute.tag) != "custom-attribute":
+            if _CUSTOM_ATTRIBUTE(attribute.tag) < 0:
                 continue
             site = attribute.get("site-id")
             lang_rank = self.rank.get(attribute.get(_XML_LANG) or "x-default")

@@ -27,6 +27,7 @@ from connector.records import (
     parse_decimal,
     release,
     required_attribute,
+    tag_codes,
     text_of,
 )
 from connector.xmlsafe import XmlInputError
@@ -37,7 +38,13 @@ _HANDLING = frozenset({"none", "preorder", "backorder"})
 # Each amount's sign in the platform's ATS formula (dw.catalog.ProductInventoryRecord.getATS).
 _ATS_TERMS = {"allocation": 1, "preorder-backorder-allocation": 1, "turnover": -1, "on-order": -1}
 _SIGNED_AMOUNTS = frozenset({"on-order", "turnover"})
-_TIMESTAMPS = frozenset({"allocation-timestamp", "in-stock-datetime"})
+# A record's children by name: `ats`, the formula's terms, then what is only checked.
+_ATS, _PERPETUAL, _TIMESTAMP, _DATE = 0, 5, 6, 7
+_RECORD_CHILD = tag_codes({
+    "ats": _ATS, **dict.fromkeys(_ATS_TERMS, 1), "perpetual": _PERPETUAL,
+    "allocation-timestamp": _TIMESTAMP, "in-stock-datetime": _TIMESTAMP, "in-stock-date": _DATE,
+    "preorder-backorder-handling": 8,
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,22 +104,24 @@ def _record(path: Path, record: etree._Element, with_xml: bool) -> StockRecord:
     ats: Decimal | None = None
     formula = Decimal(0)
     for child in record:
-        tag = local(child.tag)
-        if tag == "ats":
-            ats = parse_decimal(path, child, text_of(child), tag)
-        elif tag in _ATS_TERMS:
+        code = _RECORD_CHILD(child.tag)
+        if code < 0:
+            continue
+        if code == _ATS:
+            ats = parse_decimal(path, child, text_of(child), "ats")
+        elif code < _PERPETUAL:
+            tag = local(child.tag)
             amount = parse_decimal(path, child, text_of(child), tag, signed=tag in _SIGNED_AMOUNTS)
             formula += _ATS_TERMS[tag] * amount
-        elif tag == "perpetual":
+        elif code == _PERPETUAL:
             perpetual = parse_bool(path, child) is True
-        elif tag in _TIMESTAMPS:
+        elif code == _TIMESTAMP:
             parse_datetime(path, child)
-        elif tag == "in-stock-date":
+        elif code == _DATE:
             _date(path, child)
-        elif tag == "preorder-backorder-handling" and text_of(child).strip() not in _HANDLING:
-            raise XmlInputError(
-                path, child.sourceline, tag, f"not none/preorder/backorder: {text_of(child)!r}"
-            )
+        elif text_of(child).strip() not in _HANDLING:
+            raise XmlInputError(path, child.sourceline, "preorder-backorder-handling",
+                                f"not none/preorder/backorder: {text_of(child)!r}")
     positive = (formula if ats is None else ats) > 0
     return StockRecord(product_id, perpetual or positive, serialise(record) if with_xml else "", positive)
 
