@@ -112,7 +112,10 @@ class RowJoin:
         price_of = functools.lru_cache(maxsize=4096)(
             functools.partial(price_text, currency=settings.currency))
         urls_of = functools.lru_cache(maxsize=4096)(functools.partial(_image_urls, settings.image_base_url))
-        summary.skus, summary.no_category, summary.no_image, summary.no_brand = 0, Tally(), Tally(), Tally()
+        values_of = functools.lru_cache(maxsize=4096)(_decode_values)  # variants repeat their values
+        no_category, no_image, no_brand = summary.no_category, summary.no_image, summary.no_brand = (
+            Tally(), Tally(), Tally())
+        summary.skus = 0
         for (
             sku,
             name,
@@ -129,14 +132,15 @@ class RowJoin:
             default_variant,
         ) in self._db.execute(_ROWS, {"n": settings.default_lists, "start": start, "stop": stop}):
             summary.skus += 1
-            own_values = unpack(vals, {})
-            own_images = _decode_images(images)
+            own_values: dict[str, str] = values_of(vals) if vals else {}
+            own_images = _decode_images(images) if images else []
             master = master_of(master_id) if master_id else None
             if master is None:
-                paths = _select_images(own_images, {})
+                paths = _select_images(own_images, {}) if own_images else []
                 properties: tuple[tuple[str, str], ...] = ()
             else:
-                paths = _select_images(own_images, own_values) or _select_images(master.images, own_values)
+                paths = ((_select_images(own_images, own_values) if own_images else None)
+                         or _select_images(master.images, own_values))
                 name, short, long = name or master.name, short or master.short, long or master.long
                 properties = tuple(
                     (display, values.get(own_values[key], own_values[key]))
@@ -144,10 +148,12 @@ class RowJoin:
                     if own_values.get(key)
                 )
             brand, msku = brand or (master.brand if master else ""), msku or (master.msku if master else "")
-            for empty, tally in ((not category, summary.no_category), (not paths, summary.no_image),
-                                 (not (brand or msku), summary.no_brand)):
-                if empty:
-                    tally.add(sku)
+            if not category:
+                no_category.add(sku)
+            if not paths:
+                no_image.add(sku)
+            if not (brand or msku):
+                no_brand.add(sku)
             yield build_row(
                 SkuFacts(
                     sku_id=sku,
@@ -224,6 +230,11 @@ def write_rows_part(scan: Path, side: Path, settings: RowSettings, start: int, p
     finally:
         db.close()
     return count, summary.row_tallies()
+
+
+def _decode_values(vals: bytes) -> dict[str, str]:
+    """A product's custom values (read only: the dict is shared by the rows with the same values)."""
+    return unpack(vals, {})
 
 
 def _decode_images(images: bytes | None) -> list[ImageGroup]:
