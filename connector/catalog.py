@@ -120,15 +120,15 @@ def read_catalog(
     """Stream the products, shared variation attributes and category assignments of one catalog (or of
     `source`, a part of it: connector/split.py)."""
     reader = _CatalogReader(path, context)
-    names = ("product", "variation-attribute", "category-assignment")
+    names = ("product", "variation-attribute", "category-assignment")  # `_RECORD` 0, 1, else
     for element in iter_records(path, CATALOG_NS, "catalog", names, source):
         parent = element.getparent()
-        if parent is None or local(parent.tag) != "catalog":
+        if parent is None or _CATALOG(parent.tag) < 0:
             continue  # a product's own variation attribute: read with its product
-        name = local(element.tag)
-        if name == "product":
+        code = _RECORD(element.tag)
+        if code == 0:
             yield reader.product(element)
-        elif name == "variation-attribute":
+        elif code == 1:
             yield reader.variation_attribute(element)
         else:
             yield reader.assignment(element)
@@ -157,6 +157,7 @@ _PRODUCT_CHILD = tag_codes({
     "variations": 11,
 })
 _ONLINE_FLAG = 3
+_CATALOG, _RECORD = tag_codes({"catalog": 0}), tag_codes({"product": 0, "variation-attribute": 1})
 _CUSTOM_ATTRIBUTE = tag_codes({"custom-attribute": 1})
 _DISPLAY_NAME, _DISPLAY_VALUE = f"{{{CATALOG_NS}}}display-name", f"{{{CATALOG_NS}}}display-value"
 _VALUES, _VALUE = f"{{{CATALOG_NS}}}variation-attribute-values", f"{{{CATALOG_NS}}}variation-attribute-value"
@@ -233,12 +234,15 @@ class _CatalogReader:
 
     def _custom_values(self, attributes: etree._Element) -> dict[str, str]:
         best: dict[str, tuple[int, str]] = {}
+        site_id, rank_of = self.site_id, self.rank.get
         for attribute in attributes:
             if _CUSTOM_ATTRIBUTE(attribute.tag) < 0:
                 continue
             site = attribute.get("site-id")
-            lang_rank = self.rank.get(attribute.get(_XML_LANG) or "x-default")
-            if (site is not None and site != self.site_id) or lang_rank is None:
+            if site is not None and site != site_id:
+                continue
+            lang_rank = rank_of(attribute.get(_XML_LANG) or "x-default")
+            if lang_rank is None:
                 continue
             value = attribute.text or ""
             if not value.strip() and len(attribute):
@@ -247,7 +251,8 @@ class _CatalogReader:
                 continue
             rank = lang_rank * 2 + (0 if site else 1)
             key = attribute.get("attribute-id", "")
-            if key not in best or rank < best[key][0]:
+            known = best.get(key)
+            if known is None or rank < known[0]:
                 best[key] = (rank, value)
         return {key: value for key, (_, value) in best.items()}
 
