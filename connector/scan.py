@@ -4,7 +4,7 @@ The scan streams every input once into a scratch SQLite file (batched inserts, n
 file is thrown away), so memory does not grow with the catalog. Masters, variants, assignments,
 prices and stock may come in any order and any file; they are joined when rows are emitted.
 On two cores, prices and stock load in a second process, a big catalog is parsed in two parts at once
-(connector/split.py, connector/catalog_load.py) and an export joins its rows in two halves
+(connector/split.py, connector/catalog_load.py) and an export or a sync joins its rows in two halves
 (connector/rows.py): the output is the same byte for byte.
 
 The site catalog decides, as on the platform (docs/formats.md 2.1): only its category assignments
