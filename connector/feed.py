@@ -58,15 +58,12 @@ def format_feed_line(values: Sequence[str]) -> str:
     return '"' + _sanitised_join(values).replace('"', '""').replace(_JOIN, '"|"') + '"\n'
 
 
-def write_product_feed(rows: Iterable[FeedRow], path: Path) -> int:
-    """Write header and rows to `TEMP_<name>`, then rename into place; returns the row count."""
-    return write_feed_lines(map(format_feed_line, rows), path)
-
-
 def write_feed_lines(
     lines: Iterable[str], path: Path, appended: Callable[[TextIO], int] | None = None
 ) -> int:
-    """`write_product_feed` for rows already formatted (a sync formats each row once, to hash it).
+    """Write the header and formatted lines to `TEMP_<name>`, then rename into place; returns the row count.
+
+    Lines come formatted (`format_feed_line`): a sync formats each row once, for its hash and the file.
 
     `appended` writes more lines after these (made elsewhere meanwhile) and returns their count.
     A failure while lines are produced (bad input) removes the temp file, so `path` is never

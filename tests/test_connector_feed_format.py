@@ -14,7 +14,7 @@ from connector.feed import (
     price_text,
     strip_tags,
     variation_json,
-    write_product_feed,
+    write_feed_lines,
 )
 
 
@@ -83,10 +83,10 @@ def test_strip_tags_keeps_entities() -> None:
     assert strip_tags("<p>Soft &amp; warm<br/>wool</p>") == "Soft &amp; warmwool"
 
 
-def test_write_product_feed_writes_header_rows_lf_utf8_without_bom(tmp_path: Path) -> None:
+def test_the_feed_file_has_header_rows_lf_utf8_without_bom(tmp_path: Path) -> None:
     path = tmp_path / "feed.txt"
     row = tuple(f"v{i}é" for i in range(15))
-    assert write_product_feed([row], path) == 1
+    assert write_feed_lines(map(format_feed_line, [row]), path) == 1
     data = path.read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8").split("\n")
@@ -99,7 +99,7 @@ def test_write_product_feed_writes_header_rows_lf_utf8_without_bom(tmp_path: Pat
 
 def test_an_empty_feed_still_has_its_header(tmp_path: Path) -> None:
     path = tmp_path / "feed.txt"
-    assert write_product_feed([], path) == 0
+    assert write_feed_lines([], path) == 0
     assert path.read_text(encoding="utf-8") == format_feed_line(FEED_HEADER)
 
 
@@ -109,5 +109,5 @@ def test_a_failing_row_source_leaves_no_file_behind(tmp_path: Path) -> None:
         raise ValueError("bad input")
 
     with pytest.raises(ValueError):
-        write_product_feed(rows(), tmp_path / "feed.txt")
+        write_feed_lines(map(format_feed_line, rows()), tmp_path / "feed.txt")
     assert list(tmp_path.iterdir()) == []
