@@ -99,7 +99,7 @@ class JobContext:
     trust: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     limits: Limits = field(default_factory=Limits)
     rejected: list[RejectedFile] = field(default_factory=list)
-    # The runner's worker processes for a large job's parsing and checks; None does them in this thread.
+    # The runner's worker processes for a large review's checks; None does them in this thread.
     workers: WorkerPool | None = None
 
     def count(self, name: str, n: int = 1) -> None:

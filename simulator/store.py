@@ -282,8 +282,9 @@ class Store:
         without visiting each row and index entry (100k staged rows: 0.31 -> 0.11 s)."""
         conn = self.connection()
         for table in JOB_SCRATCH_TABLES:
-            lowest = conn.execute(f"SELECT MIN(job_id) FROM temp.{table}").fetchone()[0]
-            highest = conn.execute(f"SELECT MAX(job_id) FROM temp.{table}").fetchone()[0]
+            lowest, highest = conn.execute(  # two subqueries: SQLite reads MIN or MAX alone off the index
+                f"SELECT (SELECT MIN(job_id) FROM temp.{table}), (SELECT MAX(job_id) FROM temp.{table})"
+            ).fetchone()
             only_this_job = lowest == highest == job_id
             conn.execute(f"DELETE FROM temp.{table}" + ("" if only_this_job else " WHERE job_id = ?"),
                          () if only_this_job else (job_id,))
