@@ -17,7 +17,6 @@ from pathlib import Path
 from types import TracebackType
 
 from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from simulator import journal
 from simulator.app import create_app
@@ -36,6 +35,7 @@ from simulator.shops import open_missing, register
 from simulator.store import Store
 from simulator.tenant import DEFAULT_TENANT_ID, Tenant
 from simulator.tls import ServerCertificate, TlsError, client_context, local_certificate, own_certificate
+from simulator.tls_accept import DeferredHandshakeAdapter, TlsConnection
 from simulator.tokens import ACCESS_TOKEN_LIFETIME_S
 from simulator.webhooks import RETRY_S, WebhookSender
 
@@ -155,7 +155,8 @@ class SimServer:
         self._server.gateway = ClosingGateway  # a refused large body closes the connection, unread
         if self.certificate:
             pair = self.certificate
-            self._server.ssl_adapter = BuiltinSSLAdapter(str(pair.cert), str(pair.key))
+            self._server.ssl_adapter = DeferredHandshakeAdapter(str(pair.cert), str(pair.key))
+            self._server.ConnectionClass = TlsConnection  # handshakes off the accepting thread
         self._server.prepare()
         self.port = self._server.bind_addr[1]
         # the embedded WebDAV shows a PUT only once it is whole: pickup need not wait for its files to settle
