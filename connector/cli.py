@@ -255,6 +255,10 @@ def export(**params: Any) -> None:
 @click.option("--locale", default=DEFAULT_LOCALE, show_default=True, help="Feed locale (site default).")
 @click.option("--image-base-url", default=None, help="Prefix for image paths in image_urls.")
 @click.option("--storefront-url", default=None, help="Storefront base URL for landing pages.")
+@click.option("--site-catalog", type=click.Path(dir_okay=False, path_type=Path), envvar="SFCC_SITE_CATALOG",
+              help="The site (storefront) catalog: a file name in FOLDER, or a path; a product sync waits "
+                   "until it is there. Default: the only catalog in FOLDER, else the one that assigns "
+                   "products but defines none ($SFCC_SITE_CATALOG).")
 @click.option("--debounce", default=1.0, show_default=True, type=click.FloatRange(0.05),
               help="Seconds a created file must stay unchanged before it counts as finished.")
 def watch(folder: Path, debounce: float, **params: Any) -> None:
@@ -262,11 +266,16 @@ def watch(folder: Path, debounce: float, **params: Any) -> None:
 
     A catalog or price book runs the product sync over all exports in FOLDER; an inventory list
     runs the inventory sync. Files named *.part or TEMP_* are ignored until renamed into place.
+    The site catalog is told as `sync` tells it, from the catalogs in FOLDER or by --site-catalog.
     """
     settings = _settings(params)
     if not settings.state_dir.exists():
         _first_run(settings.state_dir)
-    base = _site_inputs({**params, "catalogs": (), "pricebooks": (), "inventories": ()}, settings.site_id)
+    site_catalog = params["site_catalog"]
+    if site_catalog is not None and len(site_catalog.parts) == 1:  # a bare name: the file in FOLDER
+        site_catalog = folder / site_catalog
+    base = _site_inputs({**params, "catalogs": (), "pricebooks": (), "inventories": (),
+                         "site_catalog": site_catalog and site_catalog.resolve()}, settings.site_id)
     watcher = FolderWatch(folder.resolve(), settings, base, click.echo, debounce=debounce)
     watcher.start()
     try:

@@ -194,6 +194,10 @@ class FolderWatch:
         if not exports["catalog"] or not exports["pricebook"]:
             self._log("waiting for both a catalog and a price book before a product sync")
             return
+        site = self._base.site_catalog
+        if site is not None and not site.is_file():
+            self._log(f"waiting for the site catalog {site} (--site-catalog) before a product sync")
+            return
         inputs = dataclasses.replace(self._base, catalogs=exports["catalog"],
                                      pricebooks=exports["pricebook"], inventories=exports["inventory"])
         syncer.sync_products(inputs)

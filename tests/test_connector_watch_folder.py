@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.connector_servers import AlertServer, DavServer, settings_for
+from support.connector_servers import DAV_PASSWORD, DAV_USER, AlertServer, DavServer, settings_for
 from support.sfcc import INVENTORY_FOLDER, PRODUCT_FOLDER, write_catalog, write_inventory, write_pricebook
 from support.waiting import wait_for
 
@@ -104,3 +106,39 @@ def test_a_created_file_counts_once_its_size_settles(
     wait_for(lambda: alerts.updates() == [("inventory", "create")], what="inventory sync")
     assert len(dav.names(INVENTORY_FOLDER)) == 1
     assert log.has("finished export: inventory_main.xml (inventory, size settled)")
+
+
+def test_watch_takes_the_site_catalog_by_name_and_waits_for_it(tmp_path: Path) -> None:
+    """Two catalogs that both define and assign products: which is the site's cannot be told from them,
+    so `watch --site-catalog NAME` names it, as `sync` does; the sync waits until that file is there."""
+    dav, alerts, folder = DavServer(tmp_path / "impex"), AlertServer(), tmp_path / "exports"
+    folder.mkdir()
+    write_pricebook(folder / "pricebook.xml", {"A-1": "10", "B-1": "12"})
+    master = write_catalog(folder / "master.xml", {"A-1": "Alpha", "B-1": "Beta"})
+    master.write_text(master.read_text(encoding="utf-8").replace('catalog-id="test-catalog"',
+                                                                 'catalog-id="master"'), encoding="utf-8")
+    lines: list[str] = []
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "connector.cli", "watch", str(folder), "--site-catalog", "storefront.xml",
+         "--debounce", "0.2", "--site-id", "TestSite", "--instance", dav.url, "--user", DAV_USER,
+         "--password", DAV_PASSWORD, "--tiktok-url", alerts.url, "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("watching" in line for line in lines), what="the watcher to start")
+        arrive(write_pricebook(folder / "sale.xml.part", {"A-1": "9"}), "sale.xml")
+        wait_for(lambda: any(f"waiting for the site catalog {folder / 'storefront.xml'}" in line
+                             for line in lines), what="the wait for the site catalog")
+        assert alerts.calls == []
+        arrive(write_catalog(folder / "storefront.xml.part", {"B-1": "Beta"}), "storefront.xml")
+        wait_for(lambda: alerts.updates() == [("product", "delete"), ("product", "update")], what="the sync")
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+        reader.join(timeout=10)
+        dav.stop()
+        alerts.stop()
+    feed = next(n for n in dav.names(PRODUCT_FOLDER) if n.startswith("tiktok-feed-"))
+    rows = dav.file(f"{PRODUCT_FOLDER}/{feed}").read_text(encoding="utf-8").splitlines()[1:]
+    assert [row.split("|")[0] for row in rows] == ['"B-1"'], "".join(lines)
