@@ -12,6 +12,7 @@ half a sync behind.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 from simulator import journal
@@ -27,8 +28,8 @@ class JobsRunning(RuntimeError):
         super().__init__(f"cannot reset while {named} {'is' if len(jobs) == 1 else 'are'} not finished")
 
 
-def _unfinished(store: Store, tenant: str | None) -> list[tuple[int, str, str]]:
-    rows = store.registry().execute(
+def _unfinished(registry: sqlite3.Connection, tenant: str | None) -> list[tuple[int, str, str]]:
+    rows = registry.execute(
         "SELECT id, state, tenant FROM jobs WHERE state IN ('queued', 'running')"
         + ("" if tenant is None else " AND tenant = ?") + " ORDER BY id",
         () if tenant is None else (tenant,),
@@ -57,29 +58,33 @@ def _shop_tables(store: Store) -> list[tuple[str, bool]]:
 
 
 def reset(store: Store, faults: Faults, dav_root: Path, uploads: Path, tenant: str | None = None) -> dict:
-    """Empty everything, or one tenant; JobsRunning if a job it would cut off has not finished."""
-    running = _unfinished(store, tenant)
-    if running:
-        raise JobsRunning(running)
-    tables = _shop_tables(store)
-    with store.transaction() as conn:
-        for name, per_tenant in tables:
-            if tenant is None:
-                conn.execute(f'DELETE FROM main."{name}"')
-            elif per_tenant:
-                conn.execute(f'DELETE FROM main."{name}" WHERE tenant = ?', (tenant,))
-    with store.registry_transaction() as conn:
-        job_ids = [row[0] for row in conn.execute(
+    """Empty everything, or one tenant; JobsRunning if a job it would cut off has not finished.
+
+    The whole reset holds the registry's write lock, which creating a job needs: an alert that comes
+    meanwhile waits and gets its job after the reset, instead of a job the reset empties under it.
+    """
+    with store.registry_transaction() as registry:
+        running = _unfinished(registry, tenant)
+        if running:
+            raise JobsRunning(running)
+        tables = _shop_tables(store)
+        with store.transaction() as conn:
+            for name, per_tenant in tables:
+                if tenant is None:
+                    conn.execute(f'DELETE FROM main."{name}"')
+                elif per_tenant:
+                    conn.execute(f'DELETE FROM main."{name}" WHERE tenant = ?', (tenant,))
+        job_ids = [row[0] for row in registry.execute(
             "SELECT id FROM jobs" + ("" if tenant is None else " WHERE tenant = ?"),
             () if tenant is None else (tenant,))]
-        conn.execute("DELETE FROM jobs" + ("" if tenant is None else " WHERE tenant = ?"),
-                     () if tenant is None else (tenant,))
-    faults.clear(tenant)
-    if tenant is None:
-        journal.of(store).clear()
-        _empty_folder(uploads)
-        _empty_folder(dav_root)
-    else:
-        for job_id in job_ids:
-            shutil.rmtree(uploads / str(job_id), ignore_errors=True)
+        registry.execute("DELETE FROM jobs" + ("" if tenant is None else " WHERE tenant = ?"),
+                         () if tenant is None else (tenant,))
+        faults.clear(tenant)
+        if tenant is None:
+            journal.of(store).clear()
+            _empty_folder(uploads)
+            _empty_folder(dav_root)
+        else:
+            for job_id in job_ids:
+                shutil.rmtree(uploads / str(job_id), ignore_errors=True)
     return {"external_business_id": tenant, "jobs_removed": len(job_ids)}

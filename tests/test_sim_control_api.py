@@ -6,6 +6,7 @@ One simulator serves the module, reset through the API before each test, as the 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from support.simulator_client import Client, row, running
 from support.waiting import wait_for
 
 from connector.alert import AlertError, notify
+from simulator import control
+from simulator.store import Store
 
 OTHER = "shop-b"
 REASONS = [{"position": "sku S1 / title", "reasons": ["The title is misleading."],
@@ -116,6 +119,41 @@ def test_a_reset_with_a_job_running_answers_409_naming_the_job(sim: Client) -> N
     assert data(sim.api("POST", "/_sim/reset", {"external_business_id": OTHER}))["jobs_removed"] == 0
     sim.wait_job(job_id)
     assert data(sim.api("POST", "/_sim/reset"))["jobs_removed"] == 1
+
+
+def test_an_alert_during_a_reset_gets_its_job_after_the_reset_not_cut_off_by_it(
+        sim: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim.drop_feed([row("S1", "G1")])
+    assert sim.run()["state"] == "completed"
+    inside, asked, release = threading.Event(), threading.Event(), threading.Event()
+    tables, create_job = control._shop_tables, Store.create_job
+
+    def paused_tables(store: Store) -> list[tuple[str, bool]]:
+        inside.set()
+        release.wait(30)
+        return tables(store)
+
+    def asking(store: Store, *args: Any) -> int:
+        asked.set()
+        return create_job(store, *args)
+
+    monkeypatch.setattr(control, "_shop_tables", paused_tables)
+    monkeypatch.setattr(Store, "create_job", asking)
+    answers: dict[str, Any] = {}
+    reset = threading.Thread(target=lambda: answers.update(reset=sim.api("POST", "/_sim/reset")))
+    reset.start()
+    assert inside.wait(30)
+    alert = threading.Thread(target=lambda: answers.update(alert=sim.alert()))
+    alert.start()
+    assert asked.wait(30)  # the alert is making its job while the reset is half-way
+    release.set()
+    reset.join(30)
+    alert.join(30)
+
+    assert data(answers["reset"])["jobs_removed"] == 1  # the earlier job only
+    job_id = data((200, answers["alert"]))["job_id"]
+    assert sim.wait_job(job_id)["id"] == job_id
+    assert [job["id"] for job in sim.jobs()] == [job_id]
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
