@@ -42,7 +42,7 @@ from connector.feed import FeedRow, format_feed_line, write_feed_lines
 from connector.inventory import ListHeader, read_inventory
 from connector.inventory_export import COPY_SCHEMA, InventoryCopy
 from connector.pricebook import PriceBook, read_pricebook
-from connector.rows import RowJoin, RowSettings, RowState, read_row_states, row_states, write_rows_part
+from connector.rows import Previous, RowJoin, RowSettings, RowState, read_row_states, write_rows_part
 from connector.scratch import Background, Scratch, worth_a_process
 from connector.split import Split, find_split
 from connector.summary import (
@@ -233,28 +233,33 @@ class SiteScan:
 
             return write_feed_lines(map(format_feed_line, first), path, appended)
 
-    def row_states(self) -> Iterator[RowState]:
-        """Every row with its feed line and hash, in order, for a sync to stage. With a big catalog the
-        second half's are made in a second process meanwhile: the same states, in the same order."""
-        with self._halves(states=True) as (first, second):
-            yield from row_states(first)
+    def row_states(self, previous: Previous | None = None) -> Iterator[RowState]:
+        """Every row with its fingerprint, feed line and hash, in order, for a sync to stage; a row whose
+        fingerprint `previous` (a delta's committed snapshot) keeps is not formatted (`RowJoin.states`).
+        With a big catalog the second half's are made in a second process meanwhile: the same states,
+        in the same order."""
+        with self._halves(states=True, previous=previous) as (first, second):
+            yield from first
             _, part = second()
             if part is not None:
                 yield from read_row_states(part)
 
     @contextlib.contextmanager
-    def _halves(self, states: bool) -> Iterator[tuple[Iterator[FeedRow], _SecondHalf]]:
-        """The rows of the catalog's first half here, and a call that gives the second's count and file
-        once a worker wrote it (`write_rows_part`; with its tallies added to the summary). A small site,
-        or an empty one, is one half: its rows all come here, and the call gives (0, None)."""
+    def _halves(self, states: bool, previous: Previous | None = None
+                ) -> Iterator[tuple[Iterator[FeedRow] | Iterator[RowState], _SecondHalf]]:
+        """The rows (with `states`, their `RowState`s against `previous`) of the catalog's first half here,
+        and a call that gives the second's count and file once a worker wrote it (`write_rows_part`; with
+        its tallies added to the summary). A small site, or an empty one, is one half: its rows all come
+        here, and the call gives (0, None)."""
         lo, hi = self._db.execute("SELECT MIN(seq), MAX(seq) FROM product").fetchone()
-        join = self._join()
+        join = self._join(previous)
+        first = join.states if states else join.rows
         if lo is None or not worth_a_process(self.inputs.catalog_files):
-            yield join.rows(self.summary), lambda: (0, None)
+            yield first(self.summary), lambda: (0, None)
             return
         middle, part = (lo + hi + 1) // 2, self._work_dir / "rows-part.txt"
         args = (self._work_dir / "scan.sqlite", self._work_dir / "side.sqlite", join.settings, middle, part,
-                states)
+                states, previous)
         with Background(write_rows_part, args, parallel=True) as worker:
 
             def second() -> tuple[int, Path | None]:
@@ -262,15 +267,15 @@ class SiteScan:
                 self.summary.add_row_tallies(tallies)
                 return count, part
 
-            yield join.rows(self.summary, stop=middle), second
+            yield first(self.summary, stop=middle), second
 
-    def _join(self) -> RowJoin:
+    def _join(self, previous: Previous | None = None) -> RowJoin:
         inputs = self.inputs
         return RowJoin(self._db, RowSettings(
             storefront=inputs.storefront_url.replace("{site_id}", inputs.site_id).rstrip("/"),
             country=inputs.locale.partition("_")[2].upper(), site_id=inputs.site_id,
             image_base_url=inputs.image_base_url, google_product_category=inputs.google_product_category,
-            currency=self.currency, default_lists=self._default_lists))
+            currency=self.currency, default_lists=self._default_lists), previous)
 
     def deletable(self, sku_ids: Iterable[str]) -> Iterator[str]:
         """The IDs of `sku_ids` that go in the delete feed: all but products that still exist and whose

@@ -14,18 +14,24 @@ from pathlib import Path
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sku (
     site TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL, price TEXT NOT NULL,
-    row_hash TEXT NOT NULL, PRIMARY KEY (site, sku_id)) WITHOUT ROWID;
+    row_hash TEXT NOT NULL, fingerprint BLOB, flags INTEGER, PRIMARY KEY (site, sku_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS staged (
     site TEXT NOT NULL, run_id TEXT NOT NULL, sku_id TEXT NOT NULL, item_group_id TEXT NOT NULL,
-    price TEXT NOT NULL, row_hash TEXT NOT NULL, PRIMARY KEY (site, run_id, sku_id)) WITHOUT ROWID;
+    price TEXT NOT NULL, row_hash TEXT NOT NULL, fingerprint BLOB, flags INTEGER,
+    PRIMARY KEY (site, run_id, sku_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS staged_group ON staged (site, run_id, item_group_id);
 CREATE TABLE IF NOT EXISTS site_state (
     site TEXT PRIMARY KEY, last_stamp TEXT, last_committed_run TEXT);
 CREATE TABLE IF NOT EXISTS inventory_state (site TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 """
+# Columns a snapshot written before them lacks, added on open. A NULL fingerprint never matches, so the
+# first delta after the upgrade formats every row, as before (connector/rows.py).
+_ADDED = (("fingerprint", "BLOB"), ("flags", "INTEGER"))
+# What a run stages of a SKU and the snapshot keeps, in this order (`SkuState`).
+_COLUMNS = "sku_id, item_group_id, price, row_hash, fingerprint, flags"
 
-# (sku_id, item_group_id, price, row_hash)
-SkuState = tuple[str, str, str, str]
+# (sku_id, item_group_id, price, row_hash, fingerprint, flags): see connector.rows.RowState
+SkuState = tuple[str, str, str, str, bytes, int]
 
 
 class Snapshot:
@@ -34,10 +40,16 @@ class Snapshot:
     def __init__(self, state_dir: Path, site_id: str) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.site = site_id
-        self._db = sqlite3.connect(state_dir / "snapshot.sqlite", isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self.path = state_dir / "snapshot.sqlite"
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")  # a delta's row join reads `sku` while a run stages
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table in ("sku", "staged"):
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in _ADDED:
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.execute("INSERT OR IGNORE INTO site_state (site) VALUES (?)", (site_id,))
 
     def close(self) -> None:
@@ -87,13 +99,13 @@ class Snapshot:
         self._db.execute("DELETE FROM staged WHERE site = ? AND run_id = ?", (self.site, run_id))
         if carry_over:
             self._db.execute(
-                "INSERT INTO staged SELECT site, ?, sku_id, item_group_id, price, row_hash FROM sku "
+                f"INSERT INTO staged (site, run_id, {_COLUMNS}) SELECT site, ?, {_COLUMNS} FROM sku "
                 "WHERE site = ?", (run_id, self.site))
 
     def stage(self, run_id: str, rows: Iterable[SkuState]) -> None:
         """Add or replace SKUs of the run (batched by the caller)."""
         self._db.executemany(
-            "INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO staged (site, run_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             ((self.site, run_id, *row) for row in rows))
 
     def unstage(self, run_id: str, product_ids: Iterable[str]) -> None:
@@ -130,7 +142,7 @@ class Snapshot:
         try:
             self._db.execute("DELETE FROM sku WHERE site = ?", (self.site,))
             self._db.execute(
-                "INSERT INTO sku SELECT site, sku_id, item_group_id, price, row_hash FROM staged "
+                f"INSERT INTO sku (site, {_COLUMNS}) SELECT site, {_COLUMNS} FROM staged "
                 "WHERE site = ? AND run_id = ?", (self.site, run_id))
             self._db.execute("DELETE FROM staged WHERE site = ? AND run_id = ?", (self.site, run_id))
             self._db.execute("UPDATE site_state SET last_committed_run = ? WHERE site = ?",

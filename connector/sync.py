@@ -33,7 +33,7 @@ from connector.names import (
     stamp24,
     tracker_file_name,
 )
-from connector.rows import RowState
+from connector.rows import Previous, RowState
 from connector.scan import SiteCatalogError, SiteInputs, scan_site
 from connector.settings import Settings
 from connector.snapshot import Snapshot
@@ -225,7 +225,8 @@ class Syncer:
         feed_name = feed_file_name(site, locale, now)
         delete_name = delete_feed_name(site, now)
         scan = scan_site(inputs, now)
-        states = scan.row_states()
+        # A delta's join reads the committed snapshot, so a row TikTok already has is not formatted.
+        states = scan.row_states(Previous(self.snapshot.path, site) if delta else None)
         self.snapshot.begin_staging(run_id, carry_over=partial)
         try:
             result.feed_rows = write_feed_lines(
@@ -265,15 +266,17 @@ class Syncer:
                 cartridge_compat: bool) -> Iterator[str]:
         """Stage every row; yield the feed lines carried (all on a full run, new/changed on delta).
 
-        Rows go by batches: one staging write and one snapshot lookup per batch, not per SKU.
+        Rows go by batches: one staging write and one snapshot lookup per batch, not per SKU. A row not
+        formatted (its inputs are those of the line TikTok has) is not carried.
         """
         while batch := list(islice(states, _BATCH)):
-            self.snapshot.stage(run_id, [state[:4] for state in batch])
-            if not delta:
-                yield from (state.line for state in batch)
+            self.snapshot.stage(run_id, [state[:6] for state in batch])
+            if not delta:  # nothing to compare with, so every row was formatted (a None would raise)
+                yield from (state.line for state in batch)  # type: ignore[misc]
                 continue
-            known = self.snapshot.previous([state.sku_id for state in batch])
-            for state in batch:
+            made = [state for state in batch if state.line is not None]
+            known = self.snapshot.previous([state.sku_id for state in made]) if made else {}
+            for state in made:
                 previous = known.get(state.sku_id)
                 if (previous is None or (previous[1] != state.price if cartridge_compat
                                          else previous[0] != state.row_hash)):
