@@ -301,11 +301,13 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def job_batches(conn: sqlite3.Connection, sql: str, job_id: int) -> Iterator[list[sqlite3.Row]]:
-    """Keyset-paged rows of a job's scratch table, so no step holds a whole feed in memory.
+def job_batches(
+    conn: sqlite3.Connection, sql: str, job_id: int, after: int = 0
+) -> Iterator[list[sqlite3.Row]]:
+    """Keyset-paged rows of a job's scratch table after rowid `after`, so no step holds a whole feed in
+    memory.
 
     `sql` selects rowid first and ends with `WHERE job_id = ? AND rowid > ?`."""
-    after = 0
     while rows := conn.execute(f"{sql} ORDER BY rowid LIMIT {BATCH}", (job_id, after)).fetchall():
         after = rows[-1][0]
         yield rows

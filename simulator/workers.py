@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 WORKERS = 2  # the project's machines have two cores; the job's own thread mostly waits on SQLite
 AHEAD = 2 * WORKERS  # chunks handed over and not yet taken back: bounds what is held in memory
@@ -80,30 +80,36 @@ class WorkerPool:
                 self._discard(executor, error)
                 return None
 
+    def warm(self, work: Callable[[T], R], chunk: T) -> None:
+        """Start the workers now and have each load `work`'s module, on a chunk whose result nobody wants:
+        a worker takes about half a second to start, better spent while the job's thread is busy."""
+        for _ in range(self._workers):
+            self._submit(work, chunk)
+
     def map(self, work: Callable[[T], R], chunks: Iterable[T]) -> Iterator[R]:
         """`work` of each chunk, in the order the chunks come; never more than AHEAD chunks are out at
         once. `work` is a module-level function (or a partial of one): it is sent to a worker by name. Once
         a chunk cannot be handed over or a worker fails to finish one, it and every later chunk are done
         here."""
-        pending: deque[tuple[T, Handed | None]] = deque()
-        local = False
+        handed = self.in_order(work)
         for chunk in chunks:
-            handed = None if local else self._submit(work, chunk)
-            local = handed is None
-            pending.append((chunk, handed))
-            while len(pending) > (0 if local else AHEAD):
-                result, local = self._take(work, *pending.popleft(), local)
-                yield result
-        while pending:
-            result, local = self._take(work, *pending.popleft(), local)
-            yield result
+            while handed.full():
+                yield handed.take()
+            handed.put(chunk)
+        while handed:
+            yield handed.take()
 
-    def _take(self, work: Callable[[T], R], chunk: T, handed: Handed | None, local: bool) -> tuple[R, bool]:
+    def in_order(self, work: Callable[[T], R]) -> InOrder[T, R]:
+        """Chunks for `work` handed over one by one, their results taken back in the same order."""
+        return InOrder(self, work)
+
+    def _take(self, work: Callable[[T], R], chunk: T, handed: Handed | None) -> tuple[R, bool]:
+        """The chunk's result, and whether it had to be worked out here."""
         if handed is None:
-            return work(chunk), local
+            return work(chunk), True
         executor, future = handed
         try:
-            return future.result(), local
+            return future.result(), False
         except (BrokenProcessPool, CancelledError) as error:
             with self._lock:
                 self._discard(executor, error)
@@ -123,3 +129,37 @@ class WorkerPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+class InOrder(Generic[T, R]):
+    """Chunks handed to a pool's workers, at most AHEAD at a time, whose results are taken back in the
+    order they were put: a caller may hand chunks over while it does other work, and never waits to."""
+
+    def __init__(self, pool: WorkerPool, work: Callable[[T], R]) -> None:
+        self._pool = pool
+        self._work = work
+        self._pending: deque[tuple[T, Handed | None]] = deque()
+        self._local = False  # a chunk could not be handed over or finished: this one and the rest run here
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def full(self) -> bool:
+        """No room for another chunk: the oldest must be taken first (at once when they run here)."""
+        return len(self._pending) >= (1 if self._local else AHEAD)
+
+    def put(self, chunk: T) -> None:
+        handed = None if self._local else self._pool._submit(self._work, chunk)
+        self._local = handed is None
+        self._pending.append((chunk, handed))
+
+    def ready(self) -> bool:
+        """The oldest chunk's result can be taken without waiting for a worker."""
+        return bool(self._pending) and (self._pending[0][1] is None or self._pending[0][1][1].done())
+
+    def take(self) -> R:
+        """The oldest chunk's result, waiting for its worker (or working it out here)."""
+        chunk, handed = self._pending.popleft()
+        result, local = self._pool._take(self._work, chunk, handed)
+        self._local = self._local or local
+        return result

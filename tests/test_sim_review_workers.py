@@ -22,7 +22,7 @@ from support.waiting import wait_for
 
 from simulator.review import PARALLEL_AT, Batch, check_batch
 from simulator.tenant import DEFAULT_TENANT_ID
-from simulator.workers import WorkerPool
+from simulator.workers import WORKERS, WorkerPool
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = 4
@@ -100,6 +100,36 @@ def test_a_worker_that_dies_costs_time_only() -> None:
         found += list(checked)  # finishes, in this process, with the same results
         assert found == expected
         assert list(pool.map(CHECK, batches)) == expected  # the next review starts new workers
+    finally:
+        pool.close()
+
+
+def test_chunks_handed_over_one_at_a_time_come_back_in_order() -> None:
+    batches = _batches(400)
+    pool = WorkerPool()
+    try:
+        handed = pool.in_order(CHECK)
+        found = []
+        for batch in batches:
+            while handed.ready():  # never waits: taken only once a worker is done with it
+                found.append(handed.take())
+            if handed.full():
+                found.append(handed.take())
+            handed.put(batch)
+        while handed:
+            found.append(handed.take())
+        assert found == list(map(CHECK, batches))
+    finally:
+        pool.close()
+
+
+def test_warmed_workers_start_before_any_work_is_handed_over() -> None:
+    pool = WorkerPool()
+    try:
+        pool.warm(CHECK, [])
+        wait_for(lambda: len(_workers(os.getpid())) == WORKERS, "every worker to start")
+        batches = _batches(100)
+        assert list(pool.map(CHECK, batches)) == list(map(CHECK, batches))
     finally:
         pool.close()
 

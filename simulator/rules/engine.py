@@ -16,7 +16,8 @@ from array import array
 from bisect import bisect_left, insort
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from typing import Generic, TypeVar
 
 from simulator.rules.catalog import Rule, rule
 from simulator.rules.countries import ISO_COUNTRIES
@@ -24,6 +25,8 @@ from simulator.rules.issues import Issue, make_issue
 from simulator.rules.profiles import Profile
 from simulator.rules.record import FeedRecord, group_key, parse_price
 from simulator.skuindex import SkuIndex
+
+T = TypeVar("T")
 
 
 def applies(found: Rule, profile: Profile) -> bool:
@@ -84,6 +87,19 @@ def _parse_properties(text: str) -> dict[str, str] | None:
     return data
 
 
+class _once(Generic[T]):  # noqa: N801 (a decorator, named like the cached_property it stands for)
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first access, a third of
+    a row's group checks): a Row is only ever used by the thread that made it."""
+
+    def __init__(self, compute: Callable[[Row], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, row: Row, owner: type | None = None) -> T:
+        value = row.__dict__[self.name] = self.compute(row)  # found there from now on: no __set__ here
+        return value
+
+
 class Row:
     """A record's values with the parsed views the checks share, each parsed once per distinct value."""
 
@@ -93,20 +109,20 @@ class Row:
     def get(self, column: str) -> str:
         return self.values.get(column, "")
 
-    @cached_property
+    @_once
     def images(self) -> tuple[str, ...] | None:
         return _parse_images(self.get("image_urls"))
 
-    @cached_property
+    @_once
     def properties(self) -> dict[str, str] | None:
         return _parse_properties(self.get("variation_properties"))
 
-    @cached_property
+    @_once
     def combination(self) -> int:
         """A hash of the variation values, order-free; only meaningful when `properties` is valid."""
         return hash(frozenset((self.properties or {}).items()))
 
-    @cached_property
+    @_once
     def price(self) -> tuple[Decimal, str] | None:
         parsed = parse_price(self.get("price"))
         return None if parsed is None else (Decimal(parsed[0]), parsed[1])
@@ -257,24 +273,38 @@ def _property_value(row: Row, profile: Profile) -> str | None:
                  if len(value) > profile.property_value_max), None)
 
 
-# Every row rule reads one column, its catalog `field`, so its findings depend on that value alone: a value
-# that repeats across rows (a master's title, images and price; regions, brands) is checked once. Columns
-# that rarely repeat, or may be long, are checked without the cache.
-_UNCACHED_COLUMNS = frozenset({"sku_id", "landing_page_url", "description"})
+# Every row rule reads one column, its catalog `field`, so its findings depend on that value alone, and a
+# value is checked once for as long as it is remembered. How many distinct values of a column are
+# remembered: most columns repeat across rows (a master's title, images and price; regions, brands), up to
+# _REMEMBERED values each. `description` repeats within a product (its variants share it) but may be 10,000
+# characters long: only the last one is kept. `sku_id` and `landing_page_url` differ on every row, so a
+# cache would only miss: they are checked every time.
+_REMEMBERED = 1 << 14
+_REMEMBER = {"sku_id": 0, "landing_page_url": 0, "description": 1}
 Finding = tuple[int, str, str]  # (the check's place in ROW_CHECKS, rule code, offending value)
 
 
 def _check_row(record: FeedRecord, profile: Profile) -> tuple[Row, list[Issue]]:
-    row = Row(record.values)
+    values = record.values
     rules = _rules_for(profile)
     findings: list[Finding] = []
-    for column in rules.row_checks:
-        check = rules.findings if column in _UNCACHED_COLUMNS else rules.cached_findings
-        findings += check(column, row.get(column))
+    for column, remembered, limit in rules.columns:
+        value = values.get(column, "")
+        if remembered is None:
+            found = rules.findings(column, value)
+        elif (found := remembered.get(value)) is None:  # type: ignore[assignment]
+            found = rules.findings(column, value)
+            if len(remembered) >= limit:  # forgetting all at once keeps this a plain dict lookup
+                remembered.clear()
+            remembered[value] = found
+        if found:
+            findings += found
+    if not findings:
+        return Row(values), []
     findings.sort()  # the order the rules are registered in, whatever the column
     issues = [make_issue(code, line=record.line, sku_id=record.sku_id, item_group_id=record.item_group_id,
                          value=value) for _, code, value in findings]
-    return row, issues
+    return Row(values), issues
 
 
 # --- one product group ----------------------------------------------------------------------------------
@@ -403,13 +433,18 @@ class _Rules:
         self.finish_checks = tuple(
             (c, f) for c, f in GROUP_FINISH_CHECKS.items() if applies(rule(c), profile)
         )
-        self.cached_findings = lru_cache(maxsize=1 << 14)(self.findings)
+        # per column: its row checks' findings by value (None: not remembered), and how many it keeps
+        limits = {column: _REMEMBER.get(column, _REMEMBERED) for column in self.row_checks}
+        self.columns = tuple((column, {} if limit else None, limit) for column, limit in limits.items())
 
     def findings(self, column: str, value: str) -> tuple[Finding, ...]:
         """What the row checks of `column` find in `value` (they read that column only)."""
         row = Row({column: value})
-        return tuple((index, code, found) for index, code, check in self.row_checks[column]
-                     if (found := check(row, self.profile)) is not None)
+        found: list[Finding] = []
+        for index, code, check in self.row_checks[column]:
+            if (offending := check(row, self.profile)) is not None:
+                found.append((index, code, offending))
+        return tuple(found)
 
 
 _RULES: dict[int, _Rules] = {}
