@@ -302,8 +302,8 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def job_batches(
-    conn: sqlite3.Connection, sql: str, job_id: int, after: int = 0
-) -> Iterator[list[sqlite3.Row]]:
+    conn: sqlite3.Connection | sqlite3.Cursor, sql: str, job_id: int, after: int = 0
+) -> Iterator[list[Any]]:
     """Keyset-paged rows of a job's scratch table after rowid `after`, so no step holds a whole feed in
     memory.
 

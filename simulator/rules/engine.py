@@ -286,25 +286,25 @@ Finding = tuple[int, str, str]  # (the check's place in ROW_CHECKS, rule code, o
 
 def _check_row(record: FeedRecord, profile: Profile) -> tuple[Row, list[Issue]]:
     values = record.values
+    row = Row(values)
     rules = _rules_for(profile)
     findings: list[Finding] = []
     for column, remembered, limit in rules.columns:
-        value = values.get(column, "")
         if remembered is None:
-            found = rules.findings(column, value)
-        elif (found := remembered.get(value)) is None:  # type: ignore[assignment]
-            found = rules.findings(column, value)
+            found = rules.findings(column, row)
+        elif (found := remembered.get(value := values.get(column, ""))) is None:  # type: ignore[assignment]
+            found = rules.findings(column, row)
             if len(remembered) >= limit:  # forgetting all at once keeps this a plain dict lookup
                 remembered.clear()
             remembered[value] = found
         if found:
             findings += found
     if not findings:
-        return Row(values), []
+        return row, []
     findings.sort()  # the order the rules are registered in, whatever the column
     issues = [make_issue(code, line=record.line, sku_id=record.sku_id, item_group_id=record.item_group_id,
                          value=value) for _, code, value in findings]
-    return Row(values), issues
+    return row, issues
 
 
 # --- one product group ----------------------------------------------------------------------------------
@@ -437,9 +437,9 @@ class _Rules:
         limits = {column: _REMEMBER.get(column, _REMEMBERED) for column in self.row_checks}
         self.columns = tuple((column, {} if limit else None, limit) for column, limit in limits.items())
 
-    def findings(self, column: str, value: str) -> tuple[Finding, ...]:
-        """What the row checks of `column` find in `value` (they read that column only)."""
-        row = Row({column: value})
+    def findings(self, column: str, row: Row) -> tuple[Finding, ...]:
+        """What the row checks of `column` find in the row: they read that column only, so this depends on
+        its value alone."""
         found: list[Finding] = []
         for index, code, check in self.row_checks[column]:
             if (offending := check(row, self.profile)) is not None:
