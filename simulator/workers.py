@@ -154,8 +154,9 @@ class InOrder(Generic[T, R]):
         self._pending.append((chunk, handed))
 
     def ready(self) -> bool:
-        """The oldest chunk's result can be taken without waiting for a worker."""
-        return bool(self._pending) and (self._pending[0][1] is None or self._pending[0][1][1].done())
+        """A worker has finished the oldest chunk: its result is taken without waiting (a chunk to be
+        worked out here is never ready: it costs the caller the work)."""
+        return bool(self._pending) and self._pending[0][1] is not None and self._pending[0][1][1].done()
 
     def take(self) -> R:
         """The oldest chunk's result, waiting for its worker (or working it out here)."""
