@@ -18,7 +18,8 @@ FILE_NAME = "credentials.json"
 
 _GENERATE: dict[str, Callable[[], str]] = {
     "dav_user": lambda: "sim-" + secrets.token_urlsafe(6),
-    "dav_password": lambda: secrets.token_urlsafe(18),
+    # never a leading "-": given on a command line (`--password KEY`, curl, rclone) it would read as an option
+    "dav_password": lambda: "k" + secrets.token_urlsafe(18),
     "app_key": lambda: secrets.token_hex(7),
     "app_secret": lambda: secrets.token_hex(20),
     "external_data_key": lambda: secrets.token_hex(16),

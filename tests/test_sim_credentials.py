@@ -15,7 +15,7 @@ from support.net import basic_auth, request
 from support.partner import for_server
 
 from simulator.cli import main as sim_main
-from simulator.credentials import CredentialsError
+from simulator.credentials import CredentialsError, resolve
 from simulator.server import SimServer
 
 KEYS = ("dav_user", "dav_password", "app_key", "app_secret", "external_data_key")
@@ -39,6 +39,14 @@ def test_generated_credentials_are_saved_0600_and_reused(tmp_path: Path) -> None
         assert request("PROPFIND", second.dav_url + "/", None, {"Depth": "0", **auth})[0] == 207
         partner.base_url = second.base_url
         assert partner.get("/authorization/202309/shops")[1]["code"] == 0
+
+
+def test_no_generated_value_reads_as_a_command_line_option(tmp_path: Path) -> None:
+    """Users paste them after `--password` (sfcc-connector, curl, rclone): a leading "-" would make an option
+    of one in 64 WebDAV keys; 2,000 draws would show it with near certainty."""
+    for draw in range(2000):
+        made = resolve(tmp_path / str(draw))
+        assert not any(value.startswith("-") for value in vars(made).values()), made
 
 
 def test_given_values_win_and_are_saved(tmp_path: Path) -> None:

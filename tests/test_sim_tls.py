@@ -259,8 +259,8 @@ def test_rclone_copies_in_and_lists_over_https_only_with_the_ca(tmp_path: Path) 
     local = tmp_path / "tiktok-feed-RefArch-x.txt"
     local.write_bytes(b"feed")
     with running(tmp_path / "sim", tls=True) as client:
-        secret = subprocess.run([rclone, "obscure", client.server.dav_password], env=env, capture_output=True,
-                                text=True, check=True).stdout.strip()
+        secret = subprocess.run([rclone, "obscure", "-"], input=client.server.dav_password + "\n", env=env,
+                                capture_output=True, text=True, check=True).stdout.strip()
         remote = (f":webdav,url='{client.server.dav_url}',vendor=other,user={client.server.dav_user},"
                   f"pass={secret}:{PRODUCT_FOLDER}")
 
