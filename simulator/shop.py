@@ -72,7 +72,7 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
         )
     }
     moved: list[webhooks.Move] = []
-    created: list[tuple[str, str, str, str, float, float]] = []
+    created: list[tuple[str, str, str | None, str, str, str | None, str | None, float, float]] = []
     updates: list[tuple[str, str, str | None, str | None, str | None, float, str, str]] = []
     for change in changes:
         status, old_audit = current.get(change.item_group_id, (None, None))
@@ -81,17 +81,20 @@ def transition(conn: sqlite3.Connection, tenant: str, job_id: int, changes: list
             raise InvalidTransition(
                 f"product {change.item_group_id}: {status} -> {change.target} is not allowed"
             )
-        if status is None:
-            created.append((tenant, change.item_group_id, change.target, audit, now, now))
+        if status is None:  # made whole by its INSERT: an UPDATE after it would rewrite every index again
+            created.append((tenant, change.item_group_id, change.title, change.target, audit,
+                            change.reasons, change.warnings, now, now))
             current[change.item_group_id] = (change.target, audit)
-        fields = (change.title, change.reasons, change.warnings)
-        updates.append((change.target, audit, *fields, now, tenant, change.item_group_id))
+        else:
+            fields = (change.title, change.reasons, change.warnings)
+            updates.append((change.target, audit, *fields, now, tenant, change.item_group_id))
         if status != change.target:
             moved.append((change.item_group_id, change.target, audit, status, old_audit))
     # each statement touches only its own product, so batching them keeps the per-change order's outcome
     conn.executemany(
-        "INSERT INTO products (tenant, item_group_id, title, status, audit_status, created_at,"
-        " updated_at) VALUES (?, ?, '', ?, ?, ?, ?)",
+        "INSERT INTO products (tenant, item_group_id, title, status, audit_status, audit_failed_reasons,"
+        " warnings, created_at, updated_at) VALUES (?, ?, COALESCE(?, ''), ?, ?, COALESCE(?, '[]'),"
+        " COALESCE(?, '[]'), ?, ?)",
         created,
     )
     conn.executemany(
