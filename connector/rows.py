@@ -181,7 +181,9 @@ class RowJoin:
         (`_Master.digest`), the settings and the code (`_code_digest`), pickled (an injective encoding) under
         BLAKE2b. A row whose fingerprint, group and price are those the snapshot (`previous`) keeps is not
         built: the committed hash stands for its line. A false mismatch only costs the formatting; a false
-        match would lose a change TikTok should get, so anything a row may depend on belongs in it.
+        match would lose a change TikTok should get, so anything a row may depend on belongs in it. The
+        group and price are compared as well because the feed sanitises them (a `|` in a master ID is a
+        space in the snapshot): a row is skipped only when it stages exactly what formatting would.
         """
         master_of, price_of, dumps = self._master_of, self._price_of, pickle.dumps
         base = hashlib.blake2b(pickle.dumps((_code_digest(), dataclasses.astuple(self.settings)), 5),
