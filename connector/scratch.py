@@ -32,7 +32,9 @@ class Scratch:
     """A throwaway SQLite file: no journal, no fsync, inserts batched per statement."""
 
     def __init__(self, path: Path, schema: str) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None)
+        # Opened by URI so that ATTACH honours `file:...?mode=ro` on every SQLite build, not only those
+        # compiled with SQLITE_USE_URI (a delta attaches the committed snapshot read-only: connector/rows.py).
+        self.db = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
         self.db.executescript(_PRAGMAS + schema)
         self._pending: dict[str, list[tuple[object, ...]]] = {}
 
