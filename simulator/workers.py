@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
@@ -85,19 +85,6 @@ class WorkerPool:
         a worker takes about half a second to start, better spent while the job's thread is busy."""
         for _ in range(self._workers):
             self._submit(work, chunk)
-
-    def map(self, work: Callable[[T], R], chunks: Iterable[T]) -> Iterator[R]:
-        """`work` of each chunk, in the order the chunks come; never more than AHEAD chunks are out at
-        once. `work` is a module-level function (or a partial of one): it is sent to a worker by name. Once
-        a chunk cannot be handed over or a worker fails to finish one, it and every later chunk are done
-        here."""
-        handed = self.in_order(work)
-        for chunk in chunks:
-            while handed.full():
-                yield handed.take()
-            handed.put(chunk)
-        while handed:
-            yield handed.take()
 
     def in_order(self, work: Callable[[T], R]) -> InOrder[T, R]:
         """Chunks for `work` handed over one by one, their results taken back in the same order."""
